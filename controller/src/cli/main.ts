@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { systemClock } from "../clock.js";
+import { LocalMode } from "../local/local-mode.js";
+import { ConfigFileError } from "../store/config-error.js";
+import { loadLocalConfig } from "../store/local-config.js";
+
+const USAGE = `ballast: autoscaling driven by in-process load signals
+
+Usage:
+  ballast start [--config FILE] [--duration S] [--json FILE] [--no-load] [--quiet]
+      Local mode: runs each workload of FILE (default ballast.yaml) as real processes with their
+      agents, puts a round-robin front before them, plays the load profile, and scales.
+      --duration S   stop after S seconds (default: run until Ctrl-C)
+      --json FILE    write {timeline, decisions} of the run to FILE
+      --no-load      do not play the load profile (send your own traffic to the front)
+      --quiet        no per-second line
+  ballast --help
+`;
+
+function fail(message: string, code = 2): never {
+  console.error(`ballast: ${message}`);
+  process.exit(code);
+}
+
+async function start(args: string[]): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        config: { type: "string", default: "ballast.yaml" },
+        duration: { type: "string" },
+        json: { type: "string" },
+        "no-load": { type: "boolean", default: false },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let duration: number | undefined;
+  if (values.duration !== undefined) {
+    duration = Number(values.duration);
+    if (!Number.isFinite(duration) || duration <= 0)
+      fail(`--duration: must be a positive number of seconds, got ${JSON.stringify(values.duration)}`);
+  }
+  let config: ReturnType<typeof loadLocalConfig>;
+  try {
+    config = loadLocalConfig(values.config as string);
+  } catch (e) {
+    if (e instanceof ConfigFileError) fail(`invalid configuration:\n${e.message}`);
+    throw e;
+  }
+  const mode = new LocalMode({
+    config,
+    clock: systemClock,
+    load: !values["no-load"],
+    print: values.quiet ? () => {} : (line) => process.stdout.write(`${line}\n`),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await mode.stop();
+      if (values.json) writeFileSync(values.json as string, `${JSON.stringify(mode.result, null, 2)}\n`);
+    })();
+    return stopping;
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
+  await mode.start();
+  if (duration !== undefined) {
+    await new Promise((r) => setTimeout(r, (duration as number) * 1000));
+    await stop();
+    const load = mode.result.load;
+    if (load)
+      process.stderr.write(
+        `load: ${load.sent} sent, ${load.ok} ok, ${load.failed} failed, ${load.shed} shed\n`,
+      );
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case "start":
+      return start(rest);
+    case undefined:
+    case "-h":
+    case "--help":
+    case "help":
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  }
+}
+
+main().catch((e) => fail(e instanceof Error ? (e.stack ?? e.message) : String(e), 1));

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Clock } from "../clock.js";
+import { AgentLinkServer } from "../ingest/agent-link-server.js";
+import { PodRegistry } from "../ingest/pod-registry.js";
+import type { Decision } from "../scaling/types.js";
+import type { LocalConfig } from "../store/local-config.js";
+import { LoadGenerator } from "./load-generator.js";
+import { LocalWorkload } from "./local-workload.js";
+
+export interface TimelinePoint {
+  /** Seconds since the run started. */
+  t: number;
+  /** Requests that arrived at the front in the last second. */
+  rps: number;
+  replicasReady: number;
+  replicasDesired: number;
+  /** The policy's first metric per ready replica; null when no replica reports it. */
+  signal: number | null;
+}
+
+export interface DecisionPoint {
+  t: number;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface RunResult {
+  workload: string;
+  signalName: string;
+  timeline: TimelinePoint[];
+  decisions: DecisionPoint[];
+  load: { sent: number; ok: number; failed: number; shed: number } | undefined;
+}
+
+export interface LocalModeOptions {
+  config: LocalConfig;
+  clock: Clock;
+  /** Play the config's load profile against the front. */
+  load: boolean;
+  /** One line per second for the terminal. */
+  print: (line: string) => void;
+  log: (line: string) => void;
+}
+
+/**
+ * Local mode: the controller with its AgentLink server, one process pool and front per workload, an
+ * optional load generator, a decision per workload every sync period, and a timeline of the run.
+ */
+export class LocalMode {
+  private readonly registry = new PodRegistry();
+  private readonly server: AgentLinkServer;
+  private readonly runDir = mkdtempSync(join(tmpdir(), "ballast-local-"));
+  private workloads: LocalWorkload[] = [];
+  private loadGen: LoadGenerator | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private secondTimer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private lastServed = 0;
+  readonly result: RunResult;
+
+  constructor(private readonly options: LocalModeOptions) {
+    this.server = new AgentLinkServer({ registry: this.registry, clock: options.clock, log: options.log });
+    const first = options.config.load?.workload ?? options.config.workloads[0]?.name ?? "";
+    this.result = { workload: first, signalName: "", timeline: [], decisions: [], load: undefined };
+  }
+
+  /** The workload shown in the terminal and the timeline. */
+  private get watched(): LocalWorkload | undefined {
+    return this.workloads.find((w) => w.name === this.result.workload);
+  }
+
+  async start(): Promise<void> {
+    const { config, clock, log } = this.options;
+    const port = await this.server.listen("127.0.0.1:0");
+    this.startedAt = clock.now();
+    this.workloads = config.workloads.map(
+      (w) =>
+        new LocalWorkload({
+          config: w,
+          baseDir: config.baseDir,
+          runDir: this.runDir,
+          controllerAddress: `127.0.0.1:${port}`,
+          reportIntervalMs: config.reportIntervalMs,
+          registry: this.registry,
+          clock,
+          log,
+          onDecision: (d) => this.recordDecision(d),
+        }),
+    );
+    await Promise.all(this.workloads.map((w) => w.start()));
+    for (const w of this.workloads) log(`${w.name}: front on http://127.0.0.1:${w.frontPort}/`);
+    const loadCfg = config.load;
+    if (this.options.load && loadCfg) {
+      const target = this.workloads.find((w) => w.name === loadCfg.workload) as LocalWorkload;
+      this.loadGen = new LoadGenerator(target.frontPort, loadCfg.phases, clock);
+      this.loadGen.start();
+    }
+    this.syncTimer = setInterval(() => {
+      for (const w of this.workloads) w.sync();
+    }, config.syncPeriodMs);
+    this.secondTimer = setInterval(() => this.everySecond(), 1000);
+  }
+
+  frontPort(workload: string): number | undefined {
+    return this.workloads.find((w) => w.name === workload)?.frontPort;
+  }
+
+  private recordDecision(d: Decision): void {
+    this.result.decisions.push({
+      t: round((d.at - this.startedAt) / 1000, 1),
+      from: d.currentReplicas,
+      to: d.desiredReplicas,
+      reason: d.summary,
+    });
+  }
+
+  private everySecond(): void {
+    const w = this.watched;
+    if (!w) return;
+    const now = this.options.clock.now();
+    const served = w.front.stats.served + w.front.stats.failed;
+    const rps = served - this.lastServed;
+    this.lastServed = served;
+    const scale = w.pool.getScale();
+    const signal = w.signal(now);
+    this.result.signalName = signal.name;
+    const point: TimelinePoint = {
+      t: Math.round((now - this.startedAt) / 1000),
+      rps,
+      replicasReady: scale.readyReplicas,
+      replicasDesired: scale.specReplicas,
+      signal: signal.value === undefined ? null : round(signal.value, 3),
+    };
+    this.result.timeline.push(point);
+    const shown = signal.value === undefined ? "–" : signal.value.toFixed(2);
+    this.options.print(
+      `${String(point.t).padStart(4)}s  rps ${String(rps).padStart(4)}  ready/desired ${point.replicasReady}/${point.replicasDesired}  ` +
+        `${signal.name} ${shown}/pod  │ ${w.lastDecision?.summary ?? "waiting for signals"}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.syncTimer);
+    clearInterval(this.secondTimer);
+    if (this.loadGen) {
+      await this.loadGen.stop();
+      this.result.load = { ...this.loadGen.stats };
+    }
+    await Promise.all(this.workloads.map((w) => w.stop()));
+    await this.server.close();
+    rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,129 @@
+import { LocalProcessPool, type LocalReplica } from "../actuation/local-process-pool.js";
+import type { Clock } from "../clock.js";
+import type { PodRegistry } from "../ingest/pod-registry.js";
+import { agentMetricValues } from "../metrics/agent-signal-source.js";
+import { signalValue } from "../metrics/signals.js";
+import { decide } from "../scaling/pipeline.js";
+import type { AutoscalerState, Decision, PodInfo } from "../scaling/types.js";
+import type { LocalWorkload as LocalWorkloadConfig } from "../store/local-config.js";
+import { FrontProxy } from "./front-proxy.js";
+
+export interface LocalWorkloadOptions {
+  config: LocalWorkloadConfig;
+  baseDir: string;
+  runDir: string;
+  controllerAddress: string;
+  reportIntervalMs: number;
+  registry: PodRegistry;
+  clock: Clock;
+  log: (line: string) => void;
+  onDecision: (decision: Decision) => void;
+}
+
+/** One workload in local mode: its replicas, its front proxy, and one decision per sync. */
+export class LocalWorkload {
+  readonly pool: LocalProcessPool;
+  readonly front: FrontProxy;
+  frontPort = 0;
+  private state: AutoscalerState | undefined;
+  private actuation: Promise<void> = Promise.resolve();
+  lastDecision: Decision | undefined;
+
+  constructor(private readonly options: LocalWorkloadOptions) {
+    const c = options.config;
+    this.pool = new LocalProcessPool({
+      workload: c.name,
+      command: c.command,
+      env: c.env,
+      cwd: options.baseDir,
+      controllerAddress: options.controllerAddress,
+      runDir: options.runDir,
+      registry: options.registry,
+      clock: options.clock,
+      drainDeadlineMs: c.drainDeadlineMs,
+      reportIntervalMs: options.reportIntervalMs,
+      log: options.log,
+    });
+    this.front = new FrontProxy(() => {
+      const now = options.clock.now();
+      return this.pool.readyReplicas(now).map((r) => ({ name: r.name, port: r.port }));
+    });
+  }
+
+  get name(): string {
+    return this.options.config.name;
+  }
+
+  async start(): Promise<void> {
+    this.frontPort = await this.front.listen(this.options.config.port);
+    await this.pool.setReplicas(this.options.config.policy.minReplicas ?? 1, "start at minReplicas");
+  }
+
+  /** The replicas as pods, in the shape the scaling core reads. */
+  pods(now: number): PodInfo[] {
+    return this.pool.list().map((r: LocalReplica) => {
+      const record = this.pool.record(r);
+      const ready = this.pool.isReady(r, now);
+      return {
+        name: r.name,
+        // A replica whose agent has not reported yet has not started serving: like a Pending pod.
+        phase: record && record.reports.length > 0 ? "Running" : "Pending",
+        ready,
+        startTime: r.startedAt,
+        readyTransitionTime: r.readyAt ?? r.startedAt,
+        deleting: r.phase === "draining" || r.phase === "stopped",
+      };
+    });
+  }
+
+  /** Mean value per ready replica of the policy's first metric, for the terminal and the timeline. */
+  signal(now: number): { name: string; value: number | undefined } {
+    const m = this.options.config.policy.metrics?.[0];
+    const name = m?.type === "Signal" ? m.signal.name : m?.type === "Pods" ? m.pods.metric.name : "cpu_cores";
+    const values = this.pool
+      .readyReplicas(now)
+      .map((r) => {
+        const rec = this.pool.record(r);
+        const report = rec && this.options.registry.freshReport(rec, now);
+        return report ? signalValue(report, name) : undefined;
+      })
+      .filter((v): v is number => v !== undefined);
+    return { name, value: values.length ? values.reduce((s, v) => s + v, 0) / values.length : undefined };
+  }
+
+  /** One sync: decide from the latest signals and actuate. */
+  sync(): Decision {
+    const now = this.options.clock.now();
+    const policy = this.options.config.policy;
+    const scale = this.pool.getScale();
+    const records = this.pool
+      .active()
+      .map((r) => this.pool.record(r))
+      .filter((r) => r !== undefined);
+    const { decision, state } = decide(
+      {
+        workload: this.name,
+        policy,
+        scale: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas },
+        pods: this.pods(now),
+        metrics: agentMetricValues(policy.metrics ?? [], records, this.options.registry, now),
+      },
+      this.state,
+      now,
+    );
+    this.state = state;
+    this.lastDecision = decision;
+    if (decision.rescale) {
+      this.options.onDecision(decision);
+      const target = decision.desiredReplicas;
+      this.actuation = this.actuation.then(() => this.pool.setReplicas(target, decision.summary));
+    }
+    return decision;
+  }
+
+  async stop(): Promise<void> {
+    await this.actuation;
+    await this.front.close();
+    await this.pool.stopAll();
+  }
+}

@@ -1,0 +1,81 @@
+import { Agent, createServer, get, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Ballast, instrument } from "./ballast.js";
+
+let server: Server;
+let ballast: Ballast;
+
+async function startServer(handlerDelayMs: number): Promise<number> {
+  server = createServer((_req, res) => setTimeout(() => res.end("ok"), handlerDelayMs));
+  ballast = instrument(server, { handleSignals: false, agentSocket: "" });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return (server.address() as AddressInfo).port;
+}
+
+function fetchVia(agent: Agent, port: number): Promise<IncomingMessage & { body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve(Object.assign(res, { body })));
+    }).on("error", reject);
+  });
+}
+
+afterEach(async () => {
+  await ballast?.close();
+  server?.closeAllConnections();
+  server?.close();
+});
+
+describe("drain of a node:http server", () => {
+  it("finishes in-flight requests with Connection: close, closes idle keep-alive sockets, then resolves", async () => {
+    const port = await startServer(150);
+    const busy = new Agent({ keepAlive: true, maxSockets: 1 });
+    const idle = new Agent({ keepAlive: true, maxSockets: 1 });
+    // An idle kept-alive connection: one finished request, socket parked in the agent.
+    await fetchVia(idle, port);
+    const idleSocketClosed = new Promise<void>((resolve) => {
+      const sockets = Object.values(idle.freeSockets).flat();
+      expect(sockets).toHaveLength(1);
+      sockets[0]?.once("close", () => resolve());
+    });
+    const inflight = fetchVia(busy, port);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ballast.inflight).toBe(1);
+    const t0 = Date.now();
+    const drained = ballast.drain(5000);
+    await idleSocketClosed;
+    const res = await inflight;
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe("ok");
+    expect(res.headers.connection).toBe("close");
+    expect(await drained).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(ballast.state()).toMatchObject({ ready: false, inflight: 0 });
+    // The listener is closed: new connections are refused.
+    await expect(fetchVia(new Agent(), port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    busy.destroy();
+    idle.destroy();
+  });
+
+  it("gives up at the deadline and closes what is left", async () => {
+    const port = await startServer(2000);
+    const agent = new Agent({ keepAlive: true });
+    const pending = fetchVia(agent, port).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await ballast.drain(100)).toBe(false);
+    expect(await pending).toBeInstanceOf(Error);
+    agent.destroy();
+  });
+
+  it("is never ready while draining", async () => {
+    await startServer(1);
+    ballast.ready();
+    expect(ballast.state().ready).toBe(true);
+    await ballast.drain(100);
+    ballast.ready();
+    expect(ballast.state().ready).toBe(false);
+  });
+});

@@ -1,0 +1,26 @@
+// `npm run bench -- --json FILE`: runs every benchmark and writes [{name, value, unit, baseline?, ratio?}].
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { agentIdleRss } from "./agent-rss.js";
+import type { Figure } from "./figure.js";
+import { sdkOverhead } from "./sdk-overhead.js";
+
+const benches: Record<string, () => Promise<Figure[]>> = {
+  "sdk-overhead": sdkOverhead,
+  "agent-rss": agentIdleRss,
+};
+
+const { values } = parseArgs({ options: { json: { type: "string" }, only: { type: "string" } } });
+const figures: Figure[] = [];
+for (const [name, bench] of Object.entries(benches)) {
+  if (values.only && !values.only.split(",").includes(name)) continue;
+  process.stderr.write(`bench ${name}...\n`);
+  for (const f of await bench()) {
+    figures.push(f);
+    process.stderr.write(
+      `  ${f.name} = ${f.value} ${f.unit}${f.baseline !== undefined ? ` (baseline ${f.baseline}, ratio ${f.ratio})` : ""}\n`,
+    );
+  }
+}
+if (values.json) writeFileSync(values.json, `${JSON.stringify(figures, null, 2)}\n`);
+else process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
