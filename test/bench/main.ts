@@ -2,13 +2,22 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { agentIdleRss } from "./agent-rss.js";
+import { benchDecisionPass } from "./decision-pass.js";
 import type { Figure } from "./figure.js";
 import { sdkOverhead } from "./sdk-overhead.js";
 
 const benches: Record<string, () => Promise<Figure[]>> = {
   "sdk-overhead": sdkOverhead,
   "agent-rss": agentIdleRss,
+  // One pass over 10,000 workloads × 3 metrics × 20 pods, single-threaded (one core).
+  "decision-pass": async () => [
+    { name: "scaling.decision_pass_ms", value: round(benchDecisionPass().ms), unit: "ms" },
+  ],
 };
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
 
 const { values } = parseArgs({ options: { json: { type: "string" }, only: { type: "string" } } });
 const figures: Figure[] = [];
