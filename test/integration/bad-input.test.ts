@@ -39,7 +39,7 @@ function load(): LoadReport {
   };
 }
 
-function hello(pod: string, protocolVersion = PROTOCOL_VERSION): AgentMessage {
+function hello(pod: string, protocolVersion: number = PROTOCOL_VERSION): AgentMessage {
   return {
     body: {
       $case: "hello",

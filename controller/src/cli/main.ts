@@ -76,7 +76,13 @@ async function start(args: string[]): Promise<void> {
   };
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
-  await mode.start();
+  try {
+    await mode.start();
+  } catch (e) {
+    // Never leave replicas behind: stop what did start, then report why.
+    await stop();
+    fail((e as Error).message, 1);
+  }
   if (duration !== undefined) {
     await new Promise((r) => setTimeout(r, (duration as number) * 1000));
     await stop();

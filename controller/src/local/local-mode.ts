@@ -9,11 +9,16 @@ import type { LocalConfig } from "../store/local-config.js";
 import { LoadGenerator } from "./load-generator.js";
 import { LocalWorkload } from "./local-workload.js";
 
+/** How long a workload may take to bring up its first replicas before the run gives up. */
+const READY_TIMEOUT_MS = 30_000;
+
 export interface TimelinePoint {
   /** Seconds since the run started. */
   t: number;
   /** Requests that arrived at the front in the last second. */
   rps: number;
+  /** Requests the front failed in the last second (no ready replica, or a replica error). */
+  failed: number;
   replicasReady: number;
   replicasDesired: number;
   /** The policy's first metric per ready replica; null when no replica reports it. */
@@ -59,6 +64,7 @@ export class LocalMode {
   private secondTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private lastServed = 0;
+  private lastFailed = 0;
   readonly result: RunResult;
 
   constructor(private readonly options: LocalModeOptions) {
@@ -92,6 +98,8 @@ export class LocalMode {
     );
     await Promise.all(this.workloads.map((w) => w.start()));
     for (const w of this.workloads) log(`${w.name}: front on http://127.0.0.1:${w.frontPort}/`);
+    await Promise.all(this.workloads.map((w) => w.untilReady(READY_TIMEOUT_MS)));
+    this.startedAt = clock.now();
     const loadCfg = config.load;
     if (this.options.load && loadCfg) {
       const target = this.workloads.find((w) => w.name === loadCfg.workload) as LocalWorkload;
@@ -124,12 +132,15 @@ export class LocalMode {
     const served = w.front.stats.served + w.front.stats.failed;
     const rps = served - this.lastServed;
     this.lastServed = served;
+    const failed = w.front.stats.failed - this.lastFailed;
+    this.lastFailed = w.front.stats.failed;
     const scale = w.pool.getScale();
     const signal = w.signal(now);
     this.result.signalName = signal.name;
     const point: TimelinePoint = {
       t: Math.round((now - this.startedAt) / 1000),
       rps,
+      failed,
       replicasReady: scale.readyReplicas,
       replicasDesired: scale.specReplicas,
       signal: signal.value === undefined ? null : round(signal.value, 3),

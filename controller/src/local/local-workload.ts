@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import type { PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
 import { signalValue } from "../metrics/signals.js";
+import { effectiveMetrics } from "../scaling/metrics.js";
 import { decide } from "../scaling/pipeline.js";
 import type { AutoscalerState, Decision, PodInfo } from "../scaling/types.js";
 import type { LocalWorkload as LocalWorkloadConfig } from "../store/local-config.js";
@@ -59,6 +60,24 @@ export class LocalWorkload {
     await this.pool.setReplicas(this.options.config.policy.minReplicas ?? 1, "start at minReplicas");
   }
 
+  /**
+   * Resolves once minReplicas replicas are ready, so load is not sent at a workload still starting;
+   * rejects naming the workload when that takes longer than `timeoutMs`.
+   */
+  async untilReady(timeoutMs: number): Promise<void> {
+    const { clock } = this.options;
+    const want = this.options.config.policy.minReplicas ?? 1;
+    const deadline = clock.now() + timeoutMs;
+    while (this.pool.readyReplicas(clock.now()).length < want) {
+      if (clock.now() >= deadline) {
+        throw new Error(
+          `${this.name}: ${want} replica(s) not ready after ${timeoutMs / 1000} s; check its command and its logs above`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** The replicas as pods, in the shape the scaling core reads. */
   pods(now: number): PodInfo[] {
     return this.pool.list().map((r: LocalReplica) => {
@@ -106,7 +125,7 @@ export class LocalWorkload {
         policy,
         scale: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas },
         pods: this.pods(now),
-        metrics: agentMetricValues(policy.metrics ?? [], records, this.options.registry, now),
+        metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
       },
       this.state,
       now,

@@ -120,6 +120,8 @@ function checkWorkload(c: Checker, raw: unknown, path: Path): LocalWorkload | un
       message: i > 0 ? e.slice(i + 2) : e,
     });
   }
+  if (errors.length === 0)
+    checkLocalMetrics(c, w.policy as ScalingPolicySpec, [...path, "policy", "metrics"]);
   if (name === undefined || port === undefined || drain === undefined || errors.length > 0) return undefined;
   return {
     name,
@@ -129,6 +131,28 @@ function checkWorkload(c: Checker, raw: unknown, path: Path): LocalWorkload | un
     drainDeadlineMs: drain * 1000,
     policy: w.policy as ScalingPolicySpec,
   };
+}
+
+/**
+ * Local replicas are processes, not pods: they declare no container requests and have no external
+ * metric source, so only metrics their agents measure can drive them.
+ */
+function checkLocalMetrics(c: Checker, policy: ScalingPolicySpec, path: Path): void {
+  const metrics = policy.metrics ?? [];
+  if (metrics.length === 0) {
+    c.fail(path, "required in local mode (the default, cpu Utilization, needs container requests)");
+    return;
+  }
+  metrics.forEach((m, i) => {
+    if (m.type === "Signal" || m.type === "Pods") return;
+    if (m.type === "Resource" && m.resource.target.type === "AverageValue") return;
+    c.fail(
+      [...path, i],
+      m.type === "Resource"
+        ? "local replicas have no container requests: use target.type AverageValue"
+        : `${m.type} metrics have no source in local mode: use Signal, Pods or Resource`,
+    );
+  });
 }
 
 function checkPhase(c: Checker, raw: unknown, path: Path): LoadPhase | undefined {
@@ -245,7 +269,7 @@ export function parseLocalConfig(text: string, file: string): LocalConfig {
     throw new ConfigFileError(
       doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line,
+        line: e.linePos?.[0]?.line ?? counter.linePos(e.pos[0]).line,
         field: "(syntax)",
         message: e.message.split("\n")[0] as string,
       })),
