@@ -4,6 +4,8 @@ import { AppRegistry } from "./app-registry.js";
 import type { AgentConfig } from "./config.js";
 import { PodLinkServer } from "./pod-link-server.js";
 import { ProbeServer } from "./probe-server.js";
+import { PrometheusScraper } from "./prometheus-scrape.js";
+import { PushServer } from "./push-server.js";
 import { UsageSampler } from "./usage-sampler.js";
 import { AGENT_VERSION } from "./version.js";
 
@@ -16,11 +18,16 @@ export class Agent {
   private readonly podLink: PodLinkServer;
   private readonly probes: ProbeServer;
   private readonly usage: UsageSampler;
-  private link: AgentLinkClient | undefined;
+  /** One link per controller address; each gets every report. */
+  private links: AgentLinkClient[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastReportAt = 0;
   private pushTimer: NodeJS.Timeout | undefined;
+  private readonly pushServer: PushServer | undefined;
+  private readonly scraper: PrometheusScraper | undefined;
   probePort = 0;
+  /** Port of the HTTP/JSON push endpoint, once started (0 when off). */
+  pushPort = 0;
 
   constructor(
     readonly config: AgentConfig,
@@ -39,15 +46,37 @@ export class Agent {
       preStop: () => this.drain(config.drainDeadlineMs, "preStop"),
     });
     this.usage = new UsageSampler(config.usageSource);
+    if (config.push) {
+      this.pushServer = new PushServer({
+        ...config.push,
+        registry: this.registry,
+        staleAfterMs: Math.max(10_000, 3 * config.reportIntervalMs),
+        log,
+      });
+    }
+    if (config.scrape) {
+      const s = config.scrape;
+      this.scraper = new PrometheusScraper({
+        url: s.url,
+        serviceName: s.serviceName,
+        intervalMs: s.intervalMs,
+        mapping: { inflight: s.inflight, requests: s.requests, gauges: s.gauges },
+        registry: this.registry,
+        drainWaitMs: s.drainWaitMs,
+        log,
+      });
+    }
   }
 
   async start(): Promise<void> {
     await this.podLink.start();
     this.probePort = await this.probes.start();
+    if (this.pushServer) this.pushPort = await this.pushServer.start();
+    this.scraper?.start();
     const c = this.config;
-    if (c.controller) {
-      this.link = new AgentLinkClient({
-        target: c.controller,
+    for (const target of c.controllers) {
+      const link = new AgentLinkClient({
+        target,
         bufferCapacity: c.bufferCapacity,
         onCommand: (cmd) => this.onControllerCommand(cmd),
         log: this.log,
@@ -66,9 +95,10 @@ export class Agent {
           },
         },
       });
-      // Readiness and drain changes go out at once instead of waiting for the next period.
-      this.registry.onChange(() => this.pushSoon());
+      this.links.push(link);
     }
+    // Readiness and drain changes go out at once instead of waiting for the next period.
+    if (this.links.length > 0) this.registry.onChange(() => this.pushSoon());
     this.timer = setInterval(() => this.report(), c.reportIntervalMs);
   }
 
@@ -82,18 +112,19 @@ export class Agent {
   }
 
   private report(): void {
-    if (!this.link) return;
+    if (this.links.length === 0) return;
     const now = Date.now();
     this.lastReportAt = now;
     const apps = this.registry.takeReports();
-    this.link.report({
+    const report = {
       at: new Date(now),
       apps,
       cgroup: this.usage.sample(
         now,
-        apps.map((a) => a.pid),
+        apps.map((a) => a.pid).filter((pid) => pid > 0),
       ),
-    });
+    };
+    for (const link of this.links) link.report(report);
   }
 
   private onControllerCommand(command: Command): void {
@@ -137,8 +168,10 @@ export class Agent {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearTimeout(this.pushTimer);
-    this.link?.close();
+    for (const link of this.links) link.close();
     this.podLink.forceStop();
+    this.scraper?.stop();
+    await this.pushServer?.stop();
     await this.probes.stop();
   }
 }

@@ -27,7 +27,14 @@ export class AppRegistry {
       id: this.nextId++,
       serviceName,
       pid,
-      state: { ready: false, drain: DrainState.DRAIN_STATE_SERVING, inflight: 0 },
+      state: {
+        ready: false,
+        drain: DrainState.DRAIN_STATE_SERVING,
+        inflight: 0,
+        warmingUp: false,
+        pendingGates: [],
+        lazyAgents: [],
+      },
       pending: [],
       send,
     };

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   await agent.start();
   console.error(
     `ballast-agent: pod ${config.namespace}/${config.podName} socket ${config.socketPath} probes ${config.probeHost}:${agent.probePort}` +
-      (config.controller ? ` controller ${config.controller}` : " (no controller)"),
+      (config.controllers.length > 0 ? ` controller ${config.controllers.join(", ")}` : " (no controller)"),
   );
   const stop = () => {
     void agent.stop().then(() => process.exit(0));

@@ -16,6 +16,9 @@ function window(startMs: number, ms: number, over: Partial<LoadReport>): LoadRep
     eventLoop: { delayP50Ms: 1, delayP99Ms: 2, delayMaxMs: 3, delayMeanMs: 1, utilization: 0 },
     heap: { usedBytes: 1, limitBytes: 10 },
     gauges: {},
+    gcPauseMs: 0,
+    warmingUp: false,
+    counters: {},
     ...over,
   };
 }

@@ -2,8 +2,9 @@ import type { LoadReport } from "@ballast/proto";
 
 /**
  * Merges consecutive windows of one app into one window, so each PodReport carries every window
- * exactly once however the app's and the agent's periods line up: counts add, the in-flight mean is
- * weighted by window length, maxima take the max, gauges and heap take the newest.
+ * exactly once however the app's and the agent's periods line up: counts, counters and GC pause time
+ * add, the in-flight mean is weighted by window length, maxima take the max, gauges and heap take the
+ * newest, and the merge is warming up if any of its windows was.
  */
 export function mergeLoadReports(reports: readonly LoadReport[]): LoadReport | undefined {
   if (reports.length <= 1) return reports[0];
@@ -57,5 +58,14 @@ export function mergeLoadReports(reports: readonly LoadReport[]): LoadReport | u
         : undefined,
     heap: last.heap,
     gauges: last.gauges,
+    gcPauseMs: reports.reduce((s, r) => s + (r.gcPauseMs ?? 0), 0),
+    warmingUp: reports.some((r) => r.warmingUp),
+    counters: mergeCounters(reports),
   };
+}
+
+function mergeCounters(reports: readonly LoadReport[]): { [name: string]: number } {
+  const out: { [name: string]: number } = {};
+  for (const r of reports) for (const [k, v] of Object.entries(r.counters ?? {})) out[k] = (out[k] ?? 0) + v;
+  return out;
 }

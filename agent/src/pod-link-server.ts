@@ -3,6 +3,7 @@ import {
   type AppMessage,
   type Command,
   InvalidMessageError,
+  MAX_APPS_PER_POD,
   POD_LINK_MAX_MESSAGE_BYTES,
   PodLinkService,
   validateAppMessage,
@@ -64,6 +65,15 @@ export class PodLinkServer {
       if (!body) return;
       switch (body.$case) {
         case "hello":
+          if (registry.list().length >= MAX_APPS_PER_POD) {
+            // Each app costs memory and a share of every PodReport: the count is bounded.
+            closed = true;
+            call.emit("error", {
+              code: status.RESOURCE_EXHAUSTED,
+              details: `at most ${MAX_APPS_PER_POD} apps per agent`,
+            });
+            return;
+          }
           app = registry.add(body.value.serviceName, body.value.pid, (c) => {
             if (!closed) call.write(c);
           });

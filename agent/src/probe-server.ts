@@ -45,7 +45,16 @@ export class ProbeServer {
     else if (path === "/prestop") {
       if (req.method !== "GET" && req.method !== "POST") send(405, "use GET or POST");
       else void this.options.preStop().then((done) => send(200, done ? "drained" : "drain deadline passed"));
-    } else send(404, "not found; try /livez /readyz /startupz /prestop");
+    } else if (path === "/status") {
+      // What the agent knows of its apps, for people and scripts (kubectl port-forward, curl).
+      const body = JSON.stringify({
+        ready: registry.ready,
+        draining: registry.draining,
+        apps: registry.list().map((a) => ({ service: a.serviceName, pid: a.pid, ...a.state })),
+      });
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(`${body}\n`);
+    } else send(404, "not found; try /livez /readyz /startupz /prestop /status");
   }
 
   /** Listens; resolves to the bound port. */

@@ -25,6 +25,7 @@ export {
   HeapStats,
   LoadReport,
   LoadReport_GaugesEntry,
+  LoadReport_CountersEntry,
   Drain,
   LoadLazyAgent,
   SetReportInterval,
@@ -32,8 +33,12 @@ export {
   Command,
 } from "./ballast/v1/common.js";
 export {
+  LazyAgentState,
+  lazyAgentStateFromJSON,
+  lazyAgentStateToJSON,
   AppHello,
   AppState,
+  LazyAgentStatus,
   AppMessage,
   PodLinkService,
   PodLinkServer,

@@ -2,7 +2,7 @@ import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
 import { AgentMessage } from "../gen/ballast/v1/agent_link.js";
 import { DrainState, type LoadReport, ProtocolVersion } from "../gen/ballast/v1/common.js";
-import { AppMessage } from "../gen/ballast/v1/pod_link.js";
+import { AppMessage, LazyAgentState } from "../gen/ballast/v1/pod_link.js";
 import {
   InvalidMessageError,
   validateAgentMessage,
@@ -23,6 +23,9 @@ export function goodReport(): LoadReport {
     eventLoop: { delayP50Ms: 1, delayP99Ms: 5, delayMaxMs: 9, delayMeanMs: 1.2, utilization: 0.4 },
     heap: { usedBytes: 1000, limitBytes: 4000 },
     gauges: { queue_backlog: 12 },
+    gcPauseMs: 3.5,
+    warmingUp: false,
+    counters: { jobs_done: 4 },
   };
 }
 
@@ -64,6 +67,10 @@ describe("LoadReport validation", () => {
       "report.gauges",
     ],
     ["avg above max", (r) => (r.inflightAvg = 4), "report.inflight_avg"],
+    ["negative GC pause", (r) => (r.gcPauseMs = -1), "report.gc_pause_ms"],
+    ["NaN GC pause", (r) => (r.gcPauseMs = Number.NaN), "report.gc_pause_ms"],
+    ["negative counter", (r) => (r.counters = { jobs_done: -2 }), 'report.counters["jobs_done"]'],
+    ["bad counter name", (r) => (r.counters = { "9jobs": 1 }), 'report.counters["9jobs"]'],
   ])("refuses %s, naming the field", (_name, mutate, field) => {
     const r = goodReport();
     mutate(r);
@@ -84,7 +91,14 @@ describe("stream validation", () => {
     const state = {
       body: {
         $case: "state" as const,
-        value: { ready: true, drain: DrainState.DRAIN_STATE_SERVING, inflight: 0 },
+        value: {
+          ready: true,
+          drain: DrainState.DRAIN_STATE_SERVING,
+          inflight: 0,
+          warmingUp: false,
+          pendingGates: [],
+          lazyAgents: [],
+        },
       },
     };
     expect(fieldOf(() => validateAppMessage(state, true))).toBe("hello");
@@ -106,9 +120,47 @@ describe("stream validation", () => {
 
   it("refuses an unknown drain state", () => {
     const m = {
-      body: { $case: "state" as const, value: { ready: true, drain: 9 as DrainState, inflight: 0 } },
+      body: {
+        $case: "state" as const,
+        value: {
+          ready: true,
+          drain: 9 as DrainState,
+          inflight: 0,
+          warmingUp: false,
+          pendingGates: [],
+          lazyAgents: [],
+        },
+      },
     };
     expect(fieldOf(() => validateAppMessage(m, false))).toBe("state.drain");
+  });
+
+  it("checks readiness gate names and lazy agent statuses", () => {
+    const base = {
+      ready: false,
+      drain: DrainState.DRAIN_STATE_SERVING,
+      inflight: 0,
+      warmingUp: true,
+      pendingGates: ["db", "cache.warm"],
+      lazyAgents: [
+        {
+          name: "tracer",
+          state: LazyAgentState.LAZY_AGENT_STATE_LOADED,
+          loadMs: 120,
+          error: "",
+          preloaded: false,
+        },
+      ],
+    };
+    const msg = (value: typeof base) => ({ body: { $case: "state" as const, value } });
+    expect(fieldOf(() => validateAppMessage(msg(base), false))).toBe("(valid)");
+    expect(fieldOf(() => validateAppMessage(msg({ ...base, pendingGates: ["DB"] }), false))).toBe(
+      "state.pending_gates[0]",
+    );
+    const badState = { ...base, lazyAgents: [{ ...base.lazyAgents[0]!, state: 0 as LazyAgentState }] };
+    expect(fieldOf(() => validateAppMessage(msg(badState), false))).toBe("state.lazy_agents[0].state");
+    const badMs = { ...base, lazyAgents: [{ ...base.lazyAgents[0]!, loadMs: Number.NaN }] };
+    expect(fieldOf(() => validateAppMessage(msg(badMs), false))).toBe("state.lazy_agents[0].load_ms");
   });
 
   it("checks the agent hello's pod identity and interval", () => {

@@ -9,7 +9,7 @@ import type {
   PodReport,
 } from "../gen/ballast/v1/agent_link.js";
 import { type Command, DrainState, type LoadReport, ProtocolVersion } from "../gen/ballast/v1/common.js";
-import type { AppHello, AppMessage, AppState } from "../gen/ballast/v1/pod_link.js";
+import { type AppHello, type AppMessage, type AppState, LazyAgentState } from "../gen/ballast/v1/pod_link.js";
 
 /** A message that failed validation: `field` is the path of the offending field. */
 export class InvalidMessageError extends Error {
@@ -26,6 +26,8 @@ export const PROTOCOL_VERSION = ProtocolVersion.PROTOCOL_VERSION_V1;
 export const MAX_GAUGES = 64;
 export const MAX_HISTOGRAM_BOUNDS = 64;
 export const MAX_APPS_PER_POD = 16;
+export const MAX_GATES = 32;
+export const MAX_LAZY_AGENTS = 16;
 export const MIN_REPORT_INTERVAL_MS = 100;
 export const MAX_REPORT_INTERVAL_MS = 60_000;
 /** A report window longer than this is a clock problem, not a measurement. */
@@ -33,6 +35,7 @@ const MAX_WINDOW_MS = 10 * 60_000;
 
 const SERVICE_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 const GAUGE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const GATE_NAME = /^[a-z][a-z0-9_.-]{0,62}$/;
 // DNS-1123 subdomain, as Kubernetes requires for pod and namespace names.
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -133,18 +136,45 @@ export function validateLoadReport(r: LoadReport, path = "report"): void {
     count(`${path}.heap.used_bytes`, r.heap.usedBytes);
     count(`${path}.heap.limit_bytes`, r.heap.limitBytes);
   }
-  const names = Object.keys(r.gauges);
-  if (names.length > MAX_GAUGES) fail(`${path}.gauges`, `at most ${MAX_GAUGES} entries, got ${names.length}`);
+  namedValues(`${path}.gauges`, r.gauges);
+  namedValues(`${path}.counters`, r.counters);
+  finiteNonNegative(`${path}.gc_pause_ms`, r.gcPauseMs);
+}
+
+/** A map of gauges or counters: at most MAX_GAUGES names matching GAUGE_NAME, finite values ≥ 0. */
+function namedValues(path: string, values: { [name: string]: number }): void {
+  const names = Object.keys(values);
+  if (names.length > MAX_GAUGES) fail(path, `at most ${MAX_GAUGES} entries, got ${names.length}`);
   for (const name of names) {
     if (!GAUGE_NAME.test(name))
-      fail(`${path}.gauges[${JSON.stringify(name)}]`, `name must match ${GAUGE_NAME.source}`);
-    finiteNonNegative(`${path}.gauges[${JSON.stringify(name)}]`, r.gauges[name] as number);
+      fail(`${path}[${JSON.stringify(name)}]`, `name must match ${GAUGE_NAME.source}`);
+    finiteNonNegative(`${path}[${JSON.stringify(name)}]`, values[name] as number);
   }
 }
 
 export function validateAppState(s: AppState, path = "state"): void {
   drainState(`${path}.drain`, s.drain);
   count(`${path}.inflight`, s.inflight);
+  if (s.pendingGates.length > MAX_GATES) fail(`${path}.pending_gates`, `at most ${MAX_GATES} entries`);
+  s.pendingGates.forEach((g, i) => {
+    if (!GATE_NAME.test(g)) fail(`${path}.pending_gates[${i}]`, `must match ${GATE_NAME.source}`);
+  });
+  if (s.lazyAgents.length > MAX_LAZY_AGENTS)
+    fail(`${path}.lazy_agents`, `at most ${MAX_LAZY_AGENTS} entries`);
+  s.lazyAgents.forEach((a, i) => {
+    const ap = `${path}.lazy_agents[${i}]`;
+    if (!SERVICE_NAME.test(a.name)) fail(`${ap}.name`, `must match ${SERVICE_NAME.source}`);
+    if (
+      a.state !== LazyAgentState.LAZY_AGENT_STATE_PENDING &&
+      a.state !== LazyAgentState.LAZY_AGENT_STATE_LOADING &&
+      a.state !== LazyAgentState.LAZY_AGENT_STATE_LOADED &&
+      a.state !== LazyAgentState.LAZY_AGENT_STATE_FAILED
+    ) {
+      fail(`${ap}.state`, `must be PENDING, LOADING, LOADED or FAILED, got ${a.state}`);
+    }
+    finiteNonNegative(`${ap}.load_ms`, a.loadMs);
+    if (a.error.length > 256) fail(`${ap}.error`, "must be at most 256 characters");
+  });
 }
 
 /** Validates a message of a PodLink stream; `first` says whether it opens the stream. */

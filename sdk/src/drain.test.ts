@@ -79,3 +79,23 @@ describe("drain of a node:http server", () => {
     expect(ballast.state().ready).toBe(false);
   });
 });
+
+describe("requests the client abandons", () => {
+  it("are counted as failed when the connection goes, and leave nothing in flight", async () => {
+    const port = await startServer(300);
+    ballast.meter.startWindows();
+    const req = get({ host: "127.0.0.1", port, path: "/" });
+    req.on("error", () => {});
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ballast.inflight).toBe(1);
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ballast.inflight).toBe(0);
+    const w = ballast.meter.take();
+    expect(w.requestsCompleted).toBe(1);
+    expect(w.errors).toBe(1);
+    // The handler's late answer on the dead socket changes nothing.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ballast.meter.take().requestsCompleted).toBe(0);
+  });
+});

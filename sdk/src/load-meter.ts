@@ -4,7 +4,7 @@ import {
   monitorEventLoopDelay,
   performance,
 } from "node:perf_hooks";
-import { getHeapStatistics } from "node:v8";
+import { GCProfiler, getHeapStatistics } from "node:v8";
 import type { LoadReport } from "@ballast/proto";
 import { LatencyHistogram } from "./latency-histogram.js";
 
@@ -13,6 +13,23 @@ const ELD_RESOLUTION_MS = 10;
 const NS_PER_MS = 1e6;
 
 export type GaugeFn = () => number;
+
+/** A counter the app increments (jobs done, bytes sent); reported as its growth per window. */
+export interface Counter {
+  readonly name: string;
+  /** Adds `by` (default 1); negative or non-finite values are ignored. */
+  inc(by?: number): void;
+}
+
+/** Running totals since the meter started, for Prometheus export (read, never reset). */
+export interface MeterTotals {
+  requestsCompleted: number;
+  errors: number;
+  latencyCounts: number[];
+  latencySumMs: number;
+  gcPauseMs: number;
+  counters: Record<string, number>;
+}
 
 /**
  * Measures the load of one process over report windows: requests in flight (time-weighted), completions,
@@ -32,6 +49,16 @@ export class LoadMeter {
   private readonly eld: IntervalHistogram;
   private elu: EventLoopUtilization;
   private readonly gauges = new Map<string, GaugeFn>();
+  private readonly counters = new Map<string, { window: number; total: number }>();
+  private gcProfiler: GCProfiler | undefined;
+  private warmingInWindow = false;
+  /** performance.now() of the latest request arrival; -Infinity before the first. */
+  lastArrival = Number.NEGATIVE_INFINITY;
+  /** Whether the app is warming up; read at every window end. */
+  warmingUp: () => boolean = () => false;
+  /** The report made by the latest `take`, for exporters that must not reset anything. */
+  last: LoadReport | undefined;
+  readonly totals: MeterTotals;
 
   constructor() {
     // Enabled by `startWindows`: a process with no agent to report to runs no timer at all.
@@ -39,6 +66,14 @@ export class LoadMeter {
     this.elu = performance.eventLoopUtilization();
     this.windowStart = this.lastChange = performance.now();
     this.windowStartWall = Date.now();
+    this.totals = {
+      requestsCompleted: 0,
+      errors: 0,
+      latencyCounts: new Array(this.latency.bounds.length + 1).fill(0),
+      latencySumMs: 0,
+      gcPauseMs: 0,
+      counters: {},
+    };
   }
 
   get inflightNow(): number {
@@ -50,6 +85,7 @@ export class LoadMeter {
     const now = performance.now();
     this.area += this.inflight * (now - this.lastChange);
     this.lastChange = now;
+    this.lastArrival = now;
     if (++this.inflight > this.inflightMax) this.inflightMax = this.inflight;
     return now;
   }
@@ -67,6 +103,7 @@ export class LoadMeter {
 
   /** Starts event-loop sampling and a fresh window; called when there is somewhere to report to. */
   startWindows(): void {
+    this.restartGcProfiler();
     this.eld.enable();
     this.elu = performance.eventLoopUtilization();
     this.windowStart = this.lastChange = performance.now();
@@ -81,6 +118,30 @@ export class LoadMeter {
   /** Registers (or replaces) a gauge sampled at the end of every window. */
   gauge(name: string, fn: GaugeFn): void {
     this.gauges.set(name, fn);
+  }
+
+  /** Returns the counter `name`, creating it at 0. */
+  counter(name: string): Counter {
+    let c = this.counters.get(name);
+    if (!c) {
+      c = { window: 0, total: 0 };
+      this.counters.set(name, c);
+    }
+    const cell = c;
+    return {
+      name,
+      inc(by = 1) {
+        if (Number.isFinite(by) && by > 0) {
+          cell.window += by;
+          cell.total += by;
+        }
+      },
+    };
+  }
+
+  /** Notes that the app warmed up at some point of the current window. */
+  markWarming(): void {
+    this.warmingInWindow = true;
   }
 
   /** The report for the window that ends now; starts the next window. */
@@ -103,6 +164,21 @@ export class LoadMeter {
         // The gauge is left out of this window; the app's own code failed, not the report.
       }
     }
+    const counters: Record<string, number> = {};
+    for (const [name, c] of this.counters) {
+      counters[name] = c.window;
+      this.totals.counters[name] = c.total;
+      c.window = 0;
+    }
+    const warming = this.warmingInWindow || this.warmingUp();
+    this.warmingInWindow = false;
+    const gcPauseMs = this.restartGcProfiler();
+    const t = this.totals;
+    t.requestsCompleted += this.completed;
+    t.errors += this.errors;
+    t.latencySumMs += sumMs;
+    for (let i = 0; i < counts.length; i++) t.latencyCounts[i] += counts[i] as number;
+    t.gcPauseMs += gcPauseMs;
     const heap = getHeapStatistics();
     const report: LoadReport = {
       windowStart: new Date(this.windowStartWall),
@@ -122,7 +198,11 @@ export class LoadMeter {
       },
       heap: { usedBytes: heap.used_heap_size, limitBytes: heap.heap_size_limit },
       gauges,
+      gcPauseMs,
+      warmingUp: warming,
+      counters,
     };
+    this.last = report;
     this.eld.reset();
     this.windowStart = now;
     this.windowStartWall = wallNow;
@@ -133,8 +213,24 @@ export class LoadMeter {
     return report;
   }
 
+  /**
+   * Milliseconds of GC pause since the previous call, from V8's GC profiler, which records each
+   * collection natively (no JavaScript runs per GC, unlike a PerformanceObserver on "gc" entries);
+   * starts the next period.
+   */
+  private restartGcProfiler(): number {
+    const data = this.gcProfiler?.stop();
+    let us = 0;
+    for (const s of data?.statistics ?? []) us += s.cost;
+    this.gcProfiler = new GCProfiler();
+    this.gcProfiler.start();
+    return us / 1000;
+  }
+
   close(): void {
     this.eld.disable();
+    this.gcProfiler?.stop();
+    this.gcProfiler = undefined;
   }
 }
 

@@ -36,6 +36,9 @@ function load(): LoadReport {
     eventLoop: undefined,
     heap: undefined,
     gauges: {},
+    gcPauseMs: 0,
+    warmingUp: false,
+    counters: {},
   };
 }
 
@@ -189,7 +192,17 @@ describe("agent PodLink server (real agent process)", () => {
       },
     });
     goodCall.write({
-      body: { $case: "state", value: { ready: true, drain: DrainState.DRAIN_STATE_SERVING, inflight: 0 } },
+      body: {
+        $case: "state",
+        value: {
+          ready: true,
+          drain: DrainState.DRAIN_STATE_SERVING,
+          inflight: 0,
+          warmingUp: false,
+          pendingGates: [],
+          lazyAgents: [],
+        },
+      },
     });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${probePort}/readyz`)).ok, 5000, "ready");
 

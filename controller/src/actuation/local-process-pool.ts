@@ -43,6 +43,11 @@ export interface LocalProcessPoolOptions {
   log: (line: string) => void;
 }
 
+/** How long a scale-out waits for its new replicas before it gives up rebalancing the old ones. */
+const REBALANCE_READY_TIMEOUT_MS = 30_000;
+/** Connections of the old replicas close spread over this long after a scale-out. */
+const REBALANCE_SPREAD_MS = 3000;
+
 const here = dirname(fileURLToPath(import.meta.url));
 const launcherPath = join(here, "replica-launcher.js");
 const agentCli = createRequire(import.meta.url).resolve("@ballast/agent/cli");
@@ -105,7 +110,8 @@ export class LocalProcessPool implements ScaleTarget {
     this.spec = replicas;
     const active = this.active();
     if (replicas > active.length) {
-      await Promise.all(Array.from({ length: replicas - active.length }, () => this.start()));
+      const started = await Promise.all(Array.from({ length: replicas - active.length }, () => this.start()));
+      void this.rebalanceWhenReady(active, started);
     } else if (replicas < active.length) {
       const victims = this.chooseVictims(active, active.length - replicas);
       // Removing from rotation is synchronous: the front stops routing to them before the drain starts.
@@ -115,6 +121,30 @@ export class LocalProcessPool implements ScaleTarget {
       );
       // Do not await the drains: decisions go on while replicas finish their work.
       for (const v of victims) void this.drainAndStop(v, reason);
+    }
+  }
+
+  /**
+   * Once the new replicas are ready, asks the replicas that were there before to close their
+   * long-lived connections gradually (over REBALANCE_SPREAD_MS, with jitter): clients pinned to them
+   * by keep-alive, HTTP/2 or gRPC reconnect and spread over every replica, so the new ones take load.
+   * All of them, not a share: a balancer that places each new connection blindly (round-robin,
+   * random, as kube-proxy does) moves (new ÷ all) of the reconnecting clients to the new replicas,
+   * which reaches an even spread only if every pinned client reconnects once.
+   */
+  private async rebalanceWhenReady(old: LocalReplica[], started: LocalReplica[]): Promise<void> {
+    const o = this.options;
+    const deadline = o.clock.now() + REBALANCE_READY_TIMEOUT_MS;
+    const now = () => o.clock.now();
+    while (now() < deadline && !started.every((r) => r.phase === "stopped" || this.isReady(r, now()))) {
+      await sleep(25);
+    }
+    if (!started.some((r) => this.isReady(r, now()))) return;
+    for (const r of old) {
+      if (r.phase !== "running" && r.phase !== "starting") continue;
+      o.registry.send(LOCAL_NAMESPACE, r.name, {
+        body: { $case: "rebalanceConnections", value: { fraction: 1, spreadMs: REBALANCE_SPREAD_MS } },
+      });
     }
   }
 

@@ -7,8 +7,8 @@ const MILLI = 1000;
 
 /**
  * Metric values for the scaling core from the agents' pushed reports. Signal and Pods metrics read the
- * named signal per pod; Resource cpu/memory read the pod's usage. A pod without a fresh report gets no
- * sample, so the core counts it as missing (never as idle).
+ * named signal per pod; Resource cpu/memory read the pod's usage. A pod without a fresh report, or
+ * whose apps are all warming up, gets no sample, so the core counts it as missing (never as idle).
  */
 export function agentMetricValues(
   specs: readonly MetricSpec[],
@@ -37,6 +37,9 @@ export function agentMetricValues(
     for (const pod of pods) {
       const report = registry.freshReport(pod, now);
       if (!report) continue;
+      // A pod whose apps all say they are warming up (start-up, JIT, caches) gives no sample: its load
+      // says little about steady demand, and the core treats a missing sample conservatively.
+      if (report.apps.length > 0 && report.apps.every((a) => a.load?.warmingUp)) continue;
       const v = signalValue(report, signal);
       if (v === undefined || !Number.isFinite(v)) continue;
       podSamples.set(pod.identity.podName, {

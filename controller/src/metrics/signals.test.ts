@@ -1,5 +1,7 @@
 import { DrainState, type LoadReport, type PodReport } from "@ballast/proto";
 import { describe, expect, it } from "vitest";
+import { PodRegistry } from "../ingest/pod-registry.js";
+import { agentMetricValues } from "./agent-signal-source.js";
 import { histogramQuantile, signalValue } from "./signals.js";
 
 function load(over: Partial<LoadReport> = {}): LoadReport {
@@ -15,6 +17,9 @@ function load(over: Partial<LoadReport> = {}): LoadReport {
     eventLoop: { delayP50Ms: 1, delayP99Ms: 12, delayMaxMs: 20, delayMeanMs: 2, utilization: 0.3 },
     heap: { usedBytes: 50, limitBytes: 200 },
     gauges: { queue_backlog: 7 },
+    gcPauseMs: 0,
+    warmingUp: false,
+    counters: {},
     ...over,
   };
 }
@@ -94,5 +99,28 @@ describe("histogramQuantile", () => {
     expect(histogramQuantile([10, 20], [0, 10, 0], 0.5)).toBe(15);
     expect(histogramQuantile([10, 20], [0, 0, 5], 0.99)).toBe(20);
     expect(histogramQuantile([10, 20], [0, 0, 0], 0.5)).toBeUndefined();
+  });
+});
+
+describe("agentMetricValues", () => {
+  it("gives no sample for a pod whose apps are all warming up", () => {
+    const registry = new PodRegistry();
+    const hello = (podName: string) => ({
+      protocolVersion: 1,
+      agentVersion: "t",
+      reportIntervalMs: 1000,
+      pod: { namespace: "ns", podName, uid: "", nodeName: "", containers: [], address: "" },
+    });
+    const warm = registry.connect(hello("warm"), 0, () => true);
+    const steady = registry.connect(hello("steady"), 0, () => true);
+    registry.addReport(warm, pod([load({ warmingUp: true })]), 1000);
+    registry.addReport(steady, pod([load()]), 1000);
+    const [values] = agentMetricValues(
+      [{ type: "Signal", signal: { name: "inflight", target: { type: "AverageValue", averageValue: "3" } } }],
+      [warm, steady],
+      registry,
+      1500,
+    );
+    expect([...(values?.podSamples?.keys() ?? [])]).toEqual(["steady"]);
   });
 });

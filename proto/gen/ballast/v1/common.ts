@@ -171,9 +171,30 @@ export interface LoadReport {
    * [a-z][a-z0-9_]{0,62}; values are finite and not negative. At most 64 entries.
    */
   gauges: { [key: string]: number };
+  /**
+   * Time the process spent paused in garbage collection during the window, in milliseconds (the sum of
+   * the GC pauses that ended in it); finite and not negative. Added in 0.2; 0 from older SDKs.
+   */
+  gcPauseMs: number;
+  /**
+   * The app was warming up for the whole or part of the window (loading code, filling caches, JIT):
+   * its load is real but says little about steady demand, so the controller may leave it out, as it
+   * leaves out pods that are not ready. Added in 0.2.
+   */
+  warmingUp: boolean;
+  /**
+   * App-defined counters: how much each grew during the window (jobs_done, bytes_out). Same name rules
+   * and limit as gauges; values finite and not negative. Added in 0.2.
+   */
+  counters: { [key: string]: number };
 }
 
 export interface LoadReport_GaugesEntry {
+  key: string;
+  value: number;
+}
+
+export interface LoadReport_CountersEntry {
   key: string;
   value: number;
 }
@@ -608,6 +629,9 @@ function createBaseLoadReport(): LoadReport {
     eventLoop: undefined,
     heap: undefined,
     gauges: {},
+    gcPauseMs: 0,
+    warmingUp: false,
+    counters: {},
   };
 }
 
@@ -645,6 +669,15 @@ export const LoadReport: MessageFns<LoadReport> = {
     }
     globalThis.Object.entries(message.gauges).forEach(([key, value]: [string, number]) => {
       LoadReport_GaugesEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
+    });
+    if (message.gcPauseMs !== 0) {
+      writer.uint32(97).double(message.gcPauseMs);
+    }
+    if (message.warmingUp !== false) {
+      writer.uint32(104).bool(message.warmingUp);
+    }
+    globalThis.Object.entries(message.counters).forEach(([key, value]: [string, number]) => {
+      LoadReport_CountersEntry.encode({ key: key as any, value }, writer.uint32(114).fork()).join();
     });
     return writer;
   },
@@ -753,6 +786,33 @@ export const LoadReport: MessageFns<LoadReport> = {
             }
             continue;
           }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.gcPauseMs = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.warmingUp = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            const entry14 = LoadReport_CountersEntry.decode(reader, reader.uint32());
+            if (entry14.value !== undefined) {
+              message.counters[entry14.key] = entry14.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -819,6 +879,30 @@ export const LoadReport: MessageFns<LoadReport> = {
           {},
         )
         : {},
+      gcPauseMs: isSet(object.gcPauseMs)
+        ? globalThis.Number(object.gcPauseMs)
+        : isSet(object.gc_pause_ms)
+        ? globalThis.Number(object.gc_pause_ms)
+        : 0,
+      warmingUp: isSet(object.warmingUp)
+        ? globalThis.Boolean(object.warmingUp)
+        : isSet(object.warming_up)
+        ? globalThis.Boolean(object.warming_up)
+        : false,
+      counters: isObject(object.counters)
+        ? (globalThis.Object.entries(object.counters) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -863,6 +947,21 @@ export const LoadReport: MessageFns<LoadReport> = {
         });
       }
     }
+    if (message.gcPauseMs !== 0) {
+      obj.gcPauseMs = floatToJson(message.gcPauseMs);
+    }
+    if (message.warmingUp !== false) {
+      obj.warmingUp = message.warmingUp;
+    }
+    if (message.counters) {
+      const entries = globalThis.Object.entries(message.counters) as [string, number][];
+      if (entries.length > 0) {
+        obj.counters = {};
+        entries.forEach(([k, v]) => {
+          obj.counters[k] = floatToJson(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -886,6 +985,17 @@ export const LoadReport: MessageFns<LoadReport> = {
       : undefined;
     message.heap = (object.heap !== undefined && object.heap !== null) ? HeapStats.fromPartial(object.heap) : undefined;
     message.gauges = (globalThis.Object.entries(object.gauges ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.gcPauseMs = object.gcPauseMs ?? 0;
+    message.warmingUp = object.warmingUp ?? false;
+    message.counters = (globalThis.Object.entries(object.counters ?? {}) as [string, number][]).reduce(
       (acc: { [key: string]: number }, [key, value]: [string, number]) => {
         if (value !== undefined) {
           acc[key] = globalThis.Number(value);
@@ -977,6 +1087,91 @@ export const LoadReport_GaugesEntry: MessageFns<LoadReport_GaugesEntry> = {
   },
   fromPartial(object: DeepPartial<LoadReport_GaugesEntry>): LoadReport_GaugesEntry {
     const message = createBaseLoadReport_GaugesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseLoadReport_CountersEntry(): LoadReport_CountersEntry {
+  return { key: "", value: 0 };
+}
+
+export const LoadReport_CountersEntry: MessageFns<LoadReport_CountersEntry> = {
+  encode(message: LoadReport_CountersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadReport_CountersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadReport_CountersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadReport_CountersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: LoadReport_CountersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoadReport_CountersEntry>): LoadReport_CountersEntry {
+    return LoadReport_CountersEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadReport_CountersEntry>): LoadReport_CountersEntry {
+    const message = createBaseLoadReport_CountersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;

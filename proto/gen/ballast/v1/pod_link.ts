@@ -32,6 +32,62 @@ export const protobufPackage = "ballast.v1";
 
 export const protobufFileName = "ballast/v1/pod_link.proto";
 
+/** Where a lazy agent (a tracer, a profiler registered with lazyAgent()) is in its life. */
+export enum LazyAgentState {
+  LAZY_AGENT_STATE_UNSPECIFIED = 0,
+  /** LAZY_AGENT_STATE_PENDING - Registered, waiting for the app to be ready and the event loop to be calm (or for a command). */
+  LAZY_AGENT_STATE_PENDING = 1,
+  /** LAZY_AGENT_STATE_LOADING - Its loader is running. */
+  LAZY_AGENT_STATE_LOADING = 2,
+  /** LAZY_AGENT_STATE_LOADED - Loaded. */
+  LAZY_AGENT_STATE_LOADED = 3,
+  /** LAZY_AGENT_STATE_FAILED - Its loader threw or timed out; `error` says why. */
+  LAZY_AGENT_STATE_FAILED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function lazyAgentStateFromJSON(object: any): LazyAgentState {
+  switch (object) {
+    case 0:
+    case "LAZY_AGENT_STATE_UNSPECIFIED":
+      return LazyAgentState.LAZY_AGENT_STATE_UNSPECIFIED;
+    case 1:
+    case "LAZY_AGENT_STATE_PENDING":
+      return LazyAgentState.LAZY_AGENT_STATE_PENDING;
+    case 2:
+    case "LAZY_AGENT_STATE_LOADING":
+      return LazyAgentState.LAZY_AGENT_STATE_LOADING;
+    case 3:
+    case "LAZY_AGENT_STATE_LOADED":
+      return LazyAgentState.LAZY_AGENT_STATE_LOADED;
+    case 4:
+    case "LAZY_AGENT_STATE_FAILED":
+      return LazyAgentState.LAZY_AGENT_STATE_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LazyAgentState.UNRECOGNIZED;
+  }
+}
+
+export function lazyAgentStateToJSON(object: LazyAgentState): string {
+  switch (object) {
+    case LazyAgentState.LAZY_AGENT_STATE_UNSPECIFIED:
+      return "LAZY_AGENT_STATE_UNSPECIFIED";
+    case LazyAgentState.LAZY_AGENT_STATE_PENDING:
+      return "LAZY_AGENT_STATE_PENDING";
+    case LazyAgentState.LAZY_AGENT_STATE_LOADING:
+      return "LAZY_AGENT_STATE_LOADING";
+    case LazyAgentState.LAZY_AGENT_STATE_LOADED:
+      return "LAZY_AGENT_STATE_LOADED";
+    case LazyAgentState.LAZY_AGENT_STATE_FAILED:
+      return "LAZY_AGENT_STATE_FAILED";
+    case LazyAgentState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** First message of a PodLink stream. */
 export interface AppHello {
   /** Name of the service, [a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?. */
@@ -54,6 +110,28 @@ export interface AppState {
   drain: DrainState;
   /** Requests in flight when the state was sent (0 tells the agent the app is idle). */
   inflight: number;
+  /** The app is warming up (see LoadReport.warming_up). Added in 0.2. */
+  warmingUp: boolean;
+  /**
+   * Names of the app's readiness gates that are not resolved yet; the app is not ready while any is
+   * listed. Names match [a-z][a-z0-9_.-]{0,62}; at most 32. Added in 0.2.
+   */
+  pendingGates: string[];
+  /** The lazy agents the app registered and where each is. At most 16. Added in 0.2. */
+  lazyAgents: LazyAgentStatus[];
+}
+
+/** One lazy agent of an app. */
+export interface LazyAgentStatus {
+  /** Name the app registered it under, [a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?. */
+  name: string;
+  state: LazyAgentState;
+  /** Milliseconds its loader took (LOADED or FAILED); 0 otherwise. */
+  loadMs: number;
+  /** Why loading failed; at most 256 characters. */
+  error: string;
+  /** It was loaded before the app became ready because its instrumentation patches modules as they load. */
+  preloaded: boolean;
 }
 
 /** A message from the app to the agent. */
@@ -210,7 +288,7 @@ export const AppHello: MessageFns<AppHello> = {
 };
 
 function createBaseAppState(): AppState {
-  return { ready: false, drain: 0, inflight: 0 };
+  return { ready: false, drain: 0, inflight: 0, warmingUp: false, pendingGates: [], lazyAgents: [] };
 }
 
 export const AppState: MessageFns<AppState> = {
@@ -223,6 +301,15 @@ export const AppState: MessageFns<AppState> = {
     }
     if (message.inflight !== 0) {
       writer.uint32(24).uint32(message.inflight);
+    }
+    if (message.warmingUp !== false) {
+      writer.uint32(32).bool(message.warmingUp);
+    }
+    for (const v of message.pendingGates) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.lazyAgents) {
+      LazyAgentStatus.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -264,6 +351,30 @@ export const AppState: MessageFns<AppState> = {
             message.inflight = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.warmingUp = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pendingGates.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lazyAgents.push(LazyAgentStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -281,6 +392,21 @@ export const AppState: MessageFns<AppState> = {
       ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
       drain: isSet(object.drain) ? drainStateFromJSON(object.drain) : 0,
       inflight: isSet(object.inflight) ? globalThis.Number(object.inflight) : 0,
+      warmingUp: isSet(object.warmingUp)
+        ? globalThis.Boolean(object.warmingUp)
+        : isSet(object.warming_up)
+        ? globalThis.Boolean(object.warming_up)
+        : false,
+      pendingGates: globalThis.Array.isArray(object?.pendingGates)
+        ? object.pendingGates.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.pending_gates)
+        ? object.pending_gates.map((e: any) => globalThis.String(e))
+        : [],
+      lazyAgents: globalThis.Array.isArray(object?.lazyAgents)
+        ? object.lazyAgents.map((e: any) => LazyAgentStatus.fromJSON(e))
+        : globalThis.Array.isArray(object?.lazy_agents)
+        ? object.lazy_agents.map((e: any) => LazyAgentStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -295,6 +421,15 @@ export const AppState: MessageFns<AppState> = {
     if (message.inflight !== 0) {
       obj.inflight = Math.round(message.inflight);
     }
+    if (message.warmingUp !== false) {
+      obj.warmingUp = message.warmingUp;
+    }
+    if (message.pendingGates?.length) {
+      obj.pendingGates = message.pendingGates;
+    }
+    if (message.lazyAgents?.length) {
+      obj.lazyAgents = message.lazyAgents.map((e) => LazyAgentStatus.toJSON(e));
+    }
     return obj;
   },
 
@@ -306,6 +441,146 @@ export const AppState: MessageFns<AppState> = {
     message.ready = object.ready ?? false;
     message.drain = object.drain ?? 0;
     message.inflight = object.inflight ?? 0;
+    message.warmingUp = object.warmingUp ?? false;
+    message.pendingGates = object.pendingGates?.map((e) => e) || [];
+    message.lazyAgents = object.lazyAgents?.map((e) => LazyAgentStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLazyAgentStatus(): LazyAgentStatus {
+  return { name: "", state: 0, loadMs: 0, error: "", preloaded: false };
+}
+
+export const LazyAgentStatus: MessageFns<LazyAgentStatus> = {
+  encode(message: LazyAgentStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.loadMs !== 0) {
+      writer.uint32(25).double(message.loadMs);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    if (message.preloaded !== false) {
+      writer.uint32(40).bool(message.preloaded);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LazyAgentStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLazyAgentStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.loadMs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.preloaded = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LazyAgentStatus {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      state: isSet(object.state) ? lazyAgentStateFromJSON(object.state) : 0,
+      loadMs: isSet(object.loadMs)
+        ? globalThis.Number(object.loadMs)
+        : isSet(object.load_ms)
+        ? globalThis.Number(object.load_ms)
+        : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      preloaded: isSet(object.preloaded) ? globalThis.Boolean(object.preloaded) : false,
+    };
+  },
+
+  toJSON(message: LazyAgentStatus): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.state !== 0) {
+      obj.state = lazyAgentStateToJSON(message.state);
+    }
+    if (message.loadMs !== 0) {
+      obj.loadMs = floatToJson(message.loadMs);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.preloaded !== false) {
+      obj.preloaded = message.preloaded;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LazyAgentStatus>): LazyAgentStatus {
+    return LazyAgentStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LazyAgentStatus>): LazyAgentStatus {
+    const message = createBaseLazyAgentStatus();
+    message.name = object.name ?? "";
+    message.state = object.state ?? 0;
+    message.loadMs = object.loadMs ?? 0;
+    message.error = object.error ?? "";
+    message.preloaded = object.preloaded ?? false;
     return message;
   },
 };
@@ -472,6 +747,10 @@ export const PodLinkClient = makeGenericClientConstructor(PodLinkService, "balla
   service: typeof PodLinkService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
