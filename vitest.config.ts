@@ -1,12 +1,36 @@
 import { defineConfig } from "vitest/config";
 
+const common = {
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  exclude: ["**/node_modules/**", "**/dist/**"],
+};
+
 export default defineConfig({
   test: {
-    include: ["{proto,sdk,agent,controller}/src/**/*.test.ts", "test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     // Integration tests start real processes; two cores, so keep the pool small.
     maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          ...common,
+          name: "unit+integration",
+          include: ["{proto,sdk,agent,controller}/src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: [...common.exclude, "test/kube/**"],
+        },
+      },
+      {
+        // The kube tier: one real control plane per run (test/kube/global-setup.ts), files run one at a time.
+        test: {
+          ...common,
+          name: "kube",
+          include: ["test/kube/**/*.test.ts"],
+          globalSetup: ["test/kube/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

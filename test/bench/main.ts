@@ -2,13 +2,23 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { agentIdleRss } from "./agent-rss.js";
+import { agentRss, agentStartToReady } from "./agent-startup.js";
 import { benchDecisionPass } from "./decision-pass.js";
 import type { Figure } from "./figure.js";
+import { kubeReaction } from "./kube-reaction.js";
+import { lazyReady } from "./lazy-ready.js";
+import { sdkHotPath } from "./sdk-hot-path.js";
 import { sdkOverhead } from "./sdk-overhead.js";
 
 const benches: Record<string, () => Promise<Figure[]>> = {
   "sdk-overhead": sdkOverhead,
+  "sdk-hot-path": sdkHotPath,
   "agent-rss": agentIdleRss,
+  "agent-rss-connected": agentRss,
+  "agent-start": agentStartToReady,
+  "lazy-ready": lazyReady,
+  // Load crossing the target → new /scale value seen by a watch, on the real control plane.
+  "kube-reaction": kubeReaction,
   // One pass over 10,000 workloads × 3 metrics × 20 pods, single-threaded (one core).
   "decision-pass": async () => [
     { name: "scaling.decision_pass_ms", value: round(benchDecisionPass().ms), unit: "ms" },

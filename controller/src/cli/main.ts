@@ -5,6 +5,7 @@ import { systemClock } from "../clock.js";
 import { LocalMode } from "../local/local-mode.js";
 import { ConfigFileError } from "../store/config-error.js";
 import { loadLocalConfig } from "../store/local-config.js";
+import { FlagError, KUBE_USAGE, runKube } from "./kube.js";
 
 const USAGE = `ballast: autoscaling driven by in-process load signals
 
@@ -16,7 +17,11 @@ Usage:
       --json FILE    write {timeline, decisions} of the run to FILE
       --no-load      do not play the load profile (send your own traffic to the front)
       --quiet        no per-second line
-  ballast --help
+      --api-listen HOST:PORT  serve the replica-control API (needs --token-file)
+      --token-file FILE       API tokens, one "token,user[,group;group]" per line
+      --state-file FILE       where API overrides persist (default .ballast/state.json beside the config)
+      --audit-log FILE        append the API's audit trail to FILE as JSON lines
+${KUBE_USAGE}  ballast --help
 `;
 
 function fail(message: string, code = 2): never {
@@ -36,6 +41,10 @@ async function start(args: string[]): Promise<void> {
         json: { type: "string" },
         "no-load": { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
+        "api-listen": { type: "string" },
+        "token-file": { type: "string" },
+        "state-file": { type: "string" },
+        "audit-log": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -59,13 +68,31 @@ async function start(args: string[]): Promise<void> {
     if (e instanceof ConfigFileError) fail(`invalid configuration:\n${e.message}`);
     throw e;
   }
-  const mode = new LocalMode({
-    config,
-    clock: systemClock,
-    load: !values["no-load"],
-    print: values.quiet ? () => {} : (line) => process.stdout.write(`${line}\n`),
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const apiListen = values["api-listen"] as string | undefined;
+  if (apiListen !== undefined && !/^[^\s:]*:\d{1,5}$/.test(apiListen))
+    fail(`--api-listen: expected HOST:PORT, got ${JSON.stringify(apiListen)}`);
+  if (apiListen !== undefined && values["token-file"] === undefined)
+    fail("--token-file: required with --api-listen (the API never runs without authentication)");
+  let mode: LocalMode;
+  try {
+    mode = new LocalMode({
+      config,
+      stateFile: values["state-file"] as string | undefined,
+      api: apiListen
+        ? {
+            listen: apiListen,
+            tokenFile: values["token-file"] as string,
+            auditLog: values["audit-log"] as string | undefined,
+          }
+        : undefined,
+      clock: systemClock,
+      load: !values["no-load"],
+      print: values.quiet ? () => {} : (line) => process.stdout.write(`${line}\n`),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (e) {
+    fail((e as Error).message);
+  }
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -99,6 +126,13 @@ async function main(): Promise<void> {
   switch (command) {
     case "start":
       return start(rest);
+    case "kube":
+      try {
+        return await runKube(rest);
+      } catch (e) {
+        if (e instanceof FlagError) fail(`${e.message}\n${USAGE}`);
+        throw e;
+      }
     case undefined:
     case "-h":
     case "--help":

@@ -17,6 +17,8 @@ export interface AgentLinkServerOptions {
   log: (line: string) => void;
   /** Called after every accepted report (local mode wakes its loop on readiness changes). */
   onReport?: (record: PodRecord) => void;
+  /** Called when an agent says hello (kube mode resolves the pod's workload). */
+  onConnect?: (record: PodRecord) => void;
 }
 
 /**
@@ -25,7 +27,8 @@ export interface AgentLinkServerOptions {
  * (RESOURCE_EXHAUSTED) through the receive limit.
  */
 export class AgentLinkServer {
-  private readonly server = new Server({ "grpc.max_receive_message_length": AGENT_LINK_MAX_MESSAGE_BYTES });
+  /** The gRPC server; other Ballast services (ReplicaControl) share its port. */
+  readonly server = new Server({ "grpc.max_receive_message_length": AGENT_LINK_MAX_MESSAGE_BYTES });
   private port = 0;
 
   constructor(private readonly options: AgentLinkServerOptions) {
@@ -75,6 +78,7 @@ export class AgentLinkServer {
       if (body?.$case === "hello") {
         record = registry.connect(body.value, clock.now(), send);
         log(`agentlink: ${record.key} connected (agent ${body.value.agentVersion})`);
+        this.options.onConnect?.(record);
       } else if (body?.$case === "report" && record) {
         registry.addReport(record, body.value, clock.now());
         this.options.onReport?.(record);

@@ -1,11 +1,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LOCAL_NAMESPACE } from "../actuation/local-process-pool.js";
+import { allowAuthenticated } from "../api/access-review.js";
+import { AuditLog } from "../api/audit-log.js";
+import { HttpApi } from "../api/http-api.js";
+import { RateLimiter } from "../api/rate-limiter.js";
+import { ReplicaControlService } from "../api/replica-control-service.js";
+import { TokenFileAuthenticator } from "../api/token-review.js";
 import type { Clock } from "../clock.js";
 import { AgentLinkServer } from "../ingest/agent-link-server.js";
 import { PodRegistry } from "../ingest/pod-registry.js";
 import type { Decision } from "../scaling/types.js";
 import type { LocalConfig } from "../store/local-config.js";
+import { LocalState } from "../store/local-state.js";
 import { LoadGenerator } from "./load-generator.js";
 import { LocalWorkload } from "./local-workload.js";
 
@@ -48,6 +56,10 @@ export interface LocalModeOptions {
   /** One line per second for the terminal. */
   print: (line: string) => void;
   log: (line: string) => void;
+  /** Where overrides persist across restarts (default .ballast/state.json beside the config). */
+  stateFile?: string;
+  /** The replica-control HTTP API: address and token file; off without an address. */
+  api?: { listen: string; tokenFile: string; auditLog?: string };
 }
 
 /**
@@ -56,6 +68,9 @@ export interface LocalModeOptions {
  */
 export class LocalMode {
   private readonly registry = new PodRegistry();
+  private readonly state: LocalState;
+  private api: HttpApi | undefined;
+  apiPort = 0;
   private readonly server: AgentLinkServer;
   private readonly runDir = mkdtempSync(join(tmpdir(), "ballast-local-"));
   private workloads: LocalWorkload[] = [];
@@ -68,6 +83,7 @@ export class LocalMode {
   readonly result: RunResult;
 
   constructor(private readonly options: LocalModeOptions) {
+    this.state = new LocalState(options.stateFile ?? join(options.config.baseDir, ".ballast", "state.json"));
     this.server = new AgentLinkServer({ registry: this.registry, clock: options.clock, log: options.log });
     const first = options.config.load?.workload ?? options.config.workloads[0]?.name ?? "";
     this.result = { workload: first, signalName: "", timeline: [], decisions: [], load: undefined };
@@ -94,8 +110,10 @@ export class LocalMode {
           clock,
           log,
           onDecision: (d) => this.recordDecision(d),
+          state: this.state,
         }),
     );
+    if (this.options.api) await this.startApi(this.options.api);
     await Promise.all(this.workloads.map((w) => w.start()));
     for (const w of this.workloads) log(`${w.name}: front on http://127.0.0.1:${w.frontPort}/`);
     await Promise.all(this.workloads.map((w) => w.untilReady(READY_TIMEOUT_MS)));
@@ -110,6 +128,46 @@ export class LocalMode {
       for (const w of this.workloads) w.sync();
     }, config.syncPeriodMs);
     this.secondTimer = setInterval(() => this.everySecond(), 1000);
+  }
+
+  /** The replica-control API over the local workloads (namespace "local"), with token-file auth. */
+  private async startApi(api: { listen: string; tokenFile: string; auditLog?: string }): Promise<void> {
+    const { clock, log } = this.options;
+    const byName = (name: string) => this.workloads.find((w) => w.name === name);
+    const service = new ReplicaControlService({
+      directory: {
+        get: (namespace, name) => {
+          const w = namespace === LOCAL_NAMESPACE ? byName(name) : undefined;
+          if (!w) return undefined;
+          const policy = w.policy;
+          return {
+            namespace,
+            name,
+            targetRef: { apiVersion: "ballast.dev/v1alpha1", kind: "Workload", name },
+            minReplicas: policy.minReplicas ?? 1,
+            maxReplicas: policy.maxReplicas,
+            specReplicas: () => w.pool.getScale().specReplicas,
+            decisions: () => [...w.decisions],
+            overrides: () => w.overrides(),
+            setOverrides: (list) => w.setOverrides(list),
+            event: async (type, reason, message) => log(`${name}: ${type} ${reason}: ${message}`),
+          };
+        },
+        canWrite: () => true,
+      },
+      authn: new TokenFileAuthenticator(api.tokenFile),
+      authz: allowAuthenticated,
+      audit: new AuditLog(api.auditLog),
+      limiter: new RateLimiter(5, 20),
+      clock,
+      log,
+    });
+    this.api = new HttpApi(service);
+    const i = api.listen.lastIndexOf(":");
+    this.apiPort = await this.api.listen(api.listen.slice(0, i), Number(api.listen.slice(i + 1)));
+    log(
+      `replica-control API on http://127.0.0.1:${this.apiPort}/ (policies in namespace "${LOCAL_NAMESPACE}")`,
+    );
   }
 
   frontPort(workload: string): number | undefined {
@@ -160,6 +218,7 @@ export class LocalMode {
       await this.loadGen.stop();
       this.result.load = { ...this.loadGen.stats };
     }
+    await this.api?.close();
     await Promise.all(this.workloads.map((w) => w.stop()));
     await this.server.close();
     rmSync(this.runDir, { recursive: true, force: true });

@@ -4,9 +4,11 @@ import type { PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
 import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
+import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { decide } from "../scaling/pipeline.js";
 import type { AutoscalerState, Decision, PodInfo } from "../scaling/types.js";
 import type { LocalWorkload as LocalWorkloadConfig } from "../store/local-config.js";
+import type { LocalState } from "../store/local-state.js";
 import { FrontProxy } from "./front-proxy.js";
 
 export interface LocalWorkloadOptions {
@@ -19,6 +21,8 @@ export interface LocalWorkloadOptions {
   clock: Clock;
   log: (line: string) => void;
   onDecision: (decision: Decision) => void;
+  /** Where replica-control overrides persist across restarts. */
+  state: LocalState;
 }
 
 /** One workload in local mode: its replicas, its front proxy, and one decision per sync. */
@@ -29,6 +33,8 @@ export class LocalWorkload {
   private state: AutoscalerState | undefined;
   private actuation: Promise<void> = Promise.resolve();
   lastDecision: Decision | undefined;
+  /** Recent decisions that said something new, oldest first. */
+  readonly decisions: Decision[] = [];
 
   constructor(private readonly options: LocalWorkloadOptions) {
     const c = options.config;
@@ -49,6 +55,10 @@ export class LocalWorkload {
       const now = options.clock.now();
       return this.pool.readyReplicas(now).map((r) => ({ name: r.name, port: r.port }));
     });
+  }
+
+  get policy(): LocalWorkloadConfig["policy"] {
+    return this.options.config.policy;
   }
 
   get name(): string {
@@ -126,18 +136,32 @@ export class LocalWorkload {
         scale: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas },
         pods: this.pods(now),
         metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
+        stages: [overrideStage(this.overrides())],
       },
       this.state,
       now,
     );
     this.state = state;
     this.lastDecision = decision;
+    if (decision.rescale || this.decisions[this.decisions.length - 1]?.summary !== decision.summary) {
+      this.decisions.push(decision);
+      if (this.decisions.length > 200) this.decisions.splice(0, this.decisions.length - 200);
+    }
     if (decision.rescale) {
       this.options.onDecision(decision);
       const target = decision.desiredReplicas;
       this.actuation = this.actuation.then(() => this.pool.setReplicas(target, decision.summary));
     }
     return decision;
+  }
+
+  overrides(): Override[] {
+    return activeOverrides(this.options.state.overrides(this.name), this.options.clock.now());
+  }
+
+  async setOverrides(overrides: Override[]): Promise<void> {
+    this.options.state.setOverrides(this.name, overrides);
+    this.sync();
   }
 
   async stop(): Promise<void> {

@@ -175,6 +175,13 @@ export function decide(input: DecisionInput, state: AutoscalerState | undefined,
           ? "no metric could be computed"
           : "no scale-down while a metric is failing";
       summary = `held at ${current}: ${why}; ${note}`;
+      // Without data nothing moves, except on an explicit instruction (an override from the API):
+      // stages that change the number here take effect within the policy's bounds.
+      const instructed = runStages(input, current, stages, now);
+      if (instructed !== current) {
+        desired = Math.min(max, Math.max(min, instructed));
+        summary = undefined;
+      }
     } else {
       const winner = proposals[outcome.winner] as MetricProposal;
       setCondition(
@@ -188,16 +195,7 @@ export function decide(input: DecisionInput, state: AutoscalerState | undefined,
       stages.push({ stage: "metrics", from: current, to: d, reason: proposalReason(winner, tolerances) });
 
       // Seam for later stages (predictive and schedule floors, rules): pure, in order.
-      const extra = input.stages;
-      if (extra) {
-        for (const stage of extra) {
-          const r = stage.apply(d, input, now);
-          if (r.replicas !== d) {
-            stages.push({ stage: stage.name, from: d, to: r.replicas, reason: r.reason });
-            d = r.replicas;
-          }
-        }
-      }
+      d = runStages(input, d, stages, now);
 
       const st = behavior
         ? stabilizeWithBehavior(
@@ -298,6 +296,19 @@ export function decide(input: DecisionInput, state: AutoscalerState | undefined,
     },
     state: next,
   };
+}
+
+/** Runs the input's extra stages over `replicas`, recording each that changed it. */
+function runStages(input: DecisionInput, replicas: number, stages: DecisionStage[], now: number): number {
+  let d = replicas;
+  for (const stage of input.stages ?? []) {
+    const r = stage.apply(d, input, now);
+    if (r.replicas !== d) {
+      stages.push({ stage: stage.name, from: d, to: r.replicas, reason: r.reason });
+      d = r.replicas;
+    }
+  }
+  return d;
 }
 
 /**
