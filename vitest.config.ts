@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           ...common,
           name: "unit+integration",
+          sequence: { groupOrder: 0 },
           include: ["{proto,sdk,agent,controller}/src/**/*.test.ts", "test/**/*.test.ts"],
           exclude: [...common.exclude, "test/kube/**"],
         },
@@ -24,6 +25,8 @@ export default defineConfig({
         test: {
           ...common,
           name: "kube",
+          // After the other tiers, so the control plane's timings do not compete with them for 2 cores.
+          sequence: { groupOrder: 1 },
           include: ["test/kube/**/*.test.ts"],
           globalSetup: ["test/kube/global-setup.ts"],
           testTimeout: 120_000,

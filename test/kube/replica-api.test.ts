@@ -44,7 +44,10 @@ describe.skipIf(skip !== "")("replica-control API", () => {
     });
   };
   const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    // Paced below the API's 5 calls per second per caller, since waitFor polls through here.
+    await new Promise((r) => setTimeout(r, 220));
     const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
+      signal: AbortSignal.timeout(10_000),
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -166,7 +169,12 @@ describe.skipIf(skip !== "")("replica-control API", () => {
     const md = new Metadata();
     md.set("authorization", `Bearer ${steerer}`);
     const state = await new Promise<ScaleState>((resolve, reject) =>
-      grpc.getScale({ workload: { namespace: ns, name: "web" } }, md, (e, r) => (e ? reject(e) : resolve(r))),
+      grpc.getScale(
+        { workload: { namespace: ns, name: "web" } },
+        md,
+        { deadline: Date.now() + 10_000 },
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
     );
     expect(state.overrides[0]).toMatchObject({
       kind: OverrideKind.OVERRIDE_KIND_EXACT,
@@ -174,13 +182,19 @@ describe.skipIf(skip !== "")("replica-control API", () => {
       reason: "flash sale",
     });
     const denied = await new Promise<ServiceError | null>((resolve) =>
-      grpc.getScale({ workload: { namespace: ns, name: "web" } }, (e) => resolve(e)),
+      grpc.getScale(
+        { workload: { namespace: ns, name: "web" } },
+        new Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (e) => resolve(e),
+      ),
     );
     expect(denied?.code).toBe(status.UNAUTHENTICATED);
     const stream = grpc.watchDecisions({ workload: { namespace: ns, name: "web" } }, md);
     const first = await new Promise<Decision>((resolve, reject) => {
       stream.once("data", resolve);
       stream.once("error", reject);
+      setTimeout(() => reject(new Error("no decision on the WatchDecisions stream within 10 s")), 10_000);
     });
     expect(first.workload).toEqual({ namespace: ns, name: "web" });
     stream.cancel();
