@@ -8,5 +8,5 @@ rm -rf "$out" && mkdir -p "$out"
   --plugin=protoc-gen-ts_proto="$root/node_modules/.bin/protoc-gen-ts_proto" \
   --ts_proto_out="$out" \
   --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,env=node,useOptionals=messages,forceLong=number,importSuffix=.js,useExactTypes=false,oneof=unions-value \
-  -I "$root/proto" "$root"/proto/ballast/v1/*.proto
+  -I "$root/proto" "$root"/proto/ballast/v1/*.proto "$root"/proto/keda/*.proto
 node "$root/proto/barrel.mjs" "$out"

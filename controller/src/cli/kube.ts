@@ -19,6 +19,7 @@ export const KUBE_USAGE = `  ballast kube [--kubeconfig FILE] [--agent-listen HO
       --drain-wait-seconds N       how long scale-in waits for drained victims, 0..3600 (default 10)
       --api-listen HOST:PORT       replica-control HTTP/JSON API (default 0.0.0.0:8080; "off" to disable)
       --audit-log FILE             append the API's audit trail to FILE as JSON lines
+      --keda-listen HOST:PORT      serve KEDA's external scaler (externalscaler.ExternalScaler) over the signals
 `;
 
 export class FlagError extends Error {}
@@ -52,6 +53,7 @@ export function kubeOptions(args: string[]) {
         "drain-wait-seconds": { type: "string" },
         "api-listen": { type: "string", default: "0.0.0.0:8080" },
         "audit-log": { type: "string" },
+        "keda-listen": { type: "string" },
       },
     }));
   } catch (e) {
@@ -65,6 +67,7 @@ export function kubeOptions(args: string[]) {
   };
   const listen = address("agent-listen");
   const apiListen = values["api-listen"] === "off" ? undefined : address("api-listen");
+  const kedaListen = values["keda-listen"] === undefined ? undefined : address("keda-listen");
   const leaseDurationMs = int(values, "lease-duration-seconds", 2, 300, 15) * 1000;
   const leaseRetryMs = int(values, "lease-retry-ms", 100, 60_000, 2000);
   if (leaseRetryMs >= leaseDurationMs)
@@ -82,6 +85,7 @@ export function kubeOptions(args: string[]) {
     drainWaitMs: int(values, "drain-wait-seconds", 0, 3600, 10) * 1000,
     apiListen,
     auditLog: values["audit-log"] as string | undefined,
+    kedaListen,
   };
 }
 

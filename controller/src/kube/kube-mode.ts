@@ -18,6 +18,7 @@ import { SubjectAccessReviewAuthorizer } from "../api/access-review.js";
 import { AuditLog } from "../api/audit-log.js";
 import { addReplicaControl, decisionFeed } from "../api/grpc-api.js";
 import { HttpApi } from "../api/http-api.js";
+import { startKedaScaler } from "../api/keda-scaler.js";
 import { RateLimiter } from "../api/rate-limiter.js";
 import type { ControlledWorkload } from "../api/replica-control-service.js";
 import { ReplicaControlService } from "../api/replica-control-service.js";
@@ -25,6 +26,7 @@ import { TokenReviewAuthenticator } from "../api/token-review.js";
 import type { Clock } from "../clock.js";
 import { AgentLinkServer } from "../ingest/agent-link-server.js";
 import { PodRegistry } from "../ingest/pod-registry.js";
+import { registrySignals } from "../metrics/workload-signals.js";
 import type { Decision } from "../scaling/types.js";
 import { LeaseElection } from "../store/lease-election.js";
 import {
@@ -59,6 +61,8 @@ export interface KubeModeOptions {
   apiListen?: string;
   /** JSON-lines audit file of the replica-control API. */
   auditLog?: string;
+  /** KEDA external scaler address ("host:port"); off when undefined. */
+  kedaListen?: string;
 }
 
 interface PolicyObject extends KubernetesObject {
@@ -90,6 +94,7 @@ export class KubeMode {
   agentPort = 0;
   apiPort = 0;
   private readonly api: HttpApi;
+  private keda: { port: number; close: () => Promise<void> } | undefined;
   /** Decisions as they are made (ReplicaControl.WatchDecisions). */
   readonly feed = decisionFeed();
 
@@ -155,6 +160,13 @@ export class KubeMode {
       );
       this.o.log(`kube: replica-control API on port ${this.apiPort}`);
     }
+    if (this.o.kedaListen) {
+      this.keda = await startKedaScaler(this.o.kedaListen, {
+        signals: registrySignals(this.registry),
+        clock: this.o.clock,
+        log: this.o.log,
+      });
+    }
     this.watchPolicies();
     this.election.start();
   }
@@ -166,6 +178,7 @@ export class KubeMode {
     await this.informer?.stop();
     await Promise.all([...this.workloads.values()].map((w) => w.stop()));
     await this.api.close();
+    await this.keda?.close();
     await this.server.close();
   }
 
