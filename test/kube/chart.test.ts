@@ -21,7 +21,11 @@ function render(template: string, values: Record<string, unknown>, namespace: st
     const toYaml = /^toYaml \.Values\.([\w.]+) \| nindent (\d+)$/.exec(expr);
     if (toYaml) {
       const pad = " ".repeat(Number(toYaml[2]));
-      return `\n${stringify(lookup(toYaml[1] as string)).trimEnd().split("\n").map((l) => pad + l).join("\n")}`;
+      return `\n${stringify(lookup(toYaml[1] as string))
+        .trimEnd()
+        .split("\n")
+        .map((l) => pad + l)
+        .join("\n")}`;
     }
     const value = /^\.Values\.([\w.]+)$/.exec(expr);
     if (value) return String(lookup(value[1] as string));
@@ -50,7 +54,13 @@ describe.skipIf(skip !== "")("Helm chart", () => {
         kinds.push(obj.kind);
       }
     }
-    expect(kinds.sort()).toEqual(["ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceAccount"]);
+    expect(kinds.sort()).toEqual([
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "Deployment",
+      "Service",
+      "ServiceAccount",
+    ]);
     expect(readFileSync(join(chart, "Chart.yaml"), "utf8")).toMatch(/^apiVersion: v2$/m);
   });
 });
