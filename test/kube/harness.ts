@@ -213,6 +213,7 @@ export class PodAgents {
     private readonly dir: string,
   ) {
     mkdirSync(join(dir, "drained"), { recursive: true });
+    mkdirSync(join(dir, "rebalanced"), { recursive: true });
     this.loadFile = join(dir, "load.json");
     this.drainDir = join(dir, "drained");
     this.setLoad(0);
@@ -241,7 +242,7 @@ export class PodAgents {
   /** The last lines of every pod's agent and app logs, for failure messages. */
   logs(): string {
     return readdirSync(this.dir)
-      .filter((d) => d !== "drained" && !d.startsWith("load.json"))
+      .filter((d) => d !== "drained" && d !== "rebalanced" && !d.startsWith("load.json"))
       .flatMap((d) =>
         ["agent.log", "app.log"].map((f) => {
           try {
@@ -252,6 +253,11 @@ export class PodAgents {
         }),
       )
       .join("\n");
+  }
+
+  /** Pods whose app got a rebalance command. */
+  rebalanced(): string[] {
+    return readdirSync(join(this.dir, "rebalanced"));
   }
 
   drained(): string[] {
@@ -320,6 +326,7 @@ export class PodAgents {
         BALLAST_SERVICE: "signal-app",
         LOAD_FILE: this.loadFile,
         DRAIN_DIR: this.drainDir,
+        REBALANCE_DIR: join(this.dir, "rebalanced"),
       },
     });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -114,10 +114,13 @@ describe.skipIf(skip !== "")("kube mode", () => {
     expect(await deploymentReplicas(ns, "web")).toBe(1);
 
     // A backlog of 40 at 10 per pod: 4 replicas, each new pod scheduled and Running on a kwok node.
+    const first = pods.running()[0] as string;
     pods.setTotal(40);
     await waitFor(async () => (await deploymentReplicas(ns, "web")) === 4, 20_000, `4 replicas\n${output()}`);
     await waitFor(async () => (await runningPods(ns, "app=web")).length === 4, 20_000, "4 Running pods");
     for (const p of await runningPods(ns, "app=web")) expect(p.spec?.nodeName).toMatch(/^kwok-node-/);
+    // The pod that was there before the scale-out is asked to rebalance its connections.
+    await waitFor(() => pods.rebalanced().includes(first), 15_000, "a rebalance of the first pod");
     const status = (await readPolicy(k, ns, "web")).status;
     expect(status?.desiredReplicas).toBe(4);
     expect(status?.lastScaleTime).toBeTruthy();

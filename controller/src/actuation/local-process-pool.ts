@@ -258,7 +258,10 @@ export class LocalProcessPool implements ScaleTarget {
   /** Stops every replica at once (end of the run): drains what it can within the deadline. */
   async stopAll(): Promise<void> {
     this.spec = 0;
-    await Promise.all(this.list().map((r) => this.stop(r)));
+    const all = this.list();
+    // Stopping on purpose: their exit is expected, not a crash to report.
+    for (const r of all) r.phase = "draining";
+    await Promise.all(all.map((r) => this.stop(r)));
   }
 }
 

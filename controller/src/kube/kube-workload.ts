@@ -55,6 +55,10 @@ export interface KubeWorkloadDeps {
   onDecision?: (policy: ScalingPolicy, decision: Decision) => void;
 }
 
+/** Rebalancing after a scale-out: how long to wait for the new pods, and over how long to spread it. */
+const REBALANCE_READY_TIMEOUT_MS = 120_000;
+const REBALANCE_SPREAD_MS = 3_000;
+
 /** How long a read of the target's /scale is used before it is read again. */
 const SCALE_REFRESH_MS = 5_000;
 
@@ -205,10 +209,12 @@ export class KubeWorkload {
       try {
         if (!this.deps.isLeader()) return;
         if (to < from) await this.prepareScaleIn(pods, from - to, result.decision.summary);
+        const before = pods.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata?.name ?? "");
         if (!this.deps.isLeader()) return;
         // Read afresh next time: the write changed the target's resourceVersion.
         this.reading = undefined;
         await this.deps.scale.write(p.targetRef, p.namespace, to, reading);
+        if (to > from) void this.rebalanceWhenReady(before, to - from);
         await this.deps.events.record(
           p,
           "Normal",
@@ -316,6 +322,26 @@ export class KubeWorkload {
       return !!report && report.apps.every((a) => a.drain === DrainState.DRAIN_STATE_DRAINED);
     };
     while (clock.now() < until && !draining.every((v) => drained(v.name))) await sleep(50);
+  }
+
+  /**
+   * After a scale-out, once the new pods are ready, asks the pods that were there before to close
+   * their long-lived connections gradually (jittered over REBALANCE_SPREAD_MS): clients pinned by
+   * keep-alive, HTTP/2 or gRPC reconnect through the Service and reach the new pods too.
+   */
+  private async rebalanceWhenReady(before: string[], added: number): Promise<void> {
+    const { clock, registry } = this.deps;
+    const until = clock.now() + REBALANCE_READY_TIMEOUT_MS;
+    const old = new Set(before);
+    const readyNew = () =>
+      (this.watch?.pods() ?? []).filter((pod) => !old.has(pod.metadata?.name ?? "") && podInfo(pod).ready === true).length;
+    while (clock.now() < until && readyNew() < added) await sleep(250);
+    if (readyNew() === 0 || !this.deps.isLeader()) return;
+    for (const name of before) {
+      registry.send(this.policy.namespace, name, {
+        body: { $case: "rebalanceConnections", value: { fraction: 1, spreadMs: REBALANCE_SPREAD_MS } },
+      });
+    }
   }
 
   /** Billing label of the nodes the pods run on (node.ballast.dev/billing). */
