@@ -209,7 +209,9 @@ export class KubeWorkload {
       try {
         if (!this.deps.isLeader()) return;
         if (to < from) await this.prepareScaleIn(pods, from - to, result.decision.summary);
-        const before = pods.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata?.name ?? "");
+        const before = pods
+          .filter((pod) => !pod.metadata?.deletionTimestamp)
+          .map((pod) => pod.metadata?.name ?? "");
         if (!this.deps.isLeader()) return;
         // Read afresh next time: the write changed the target's resourceVersion.
         this.reading = undefined;
@@ -334,7 +336,9 @@ export class KubeWorkload {
     const until = clock.now() + REBALANCE_READY_TIMEOUT_MS;
     const old = new Set(before);
     const readyNew = () =>
-      (this.watch?.pods() ?? []).filter((pod) => !old.has(pod.metadata?.name ?? "") && podInfo(pod).ready === true).length;
+      (this.watch?.pods() ?? []).filter(
+        (pod) => !old.has(pod.metadata?.name ?? "") && podInfo(pod).ready === true,
+      ).length;
     while (clock.now() < until && readyNew() < added) await sleep(250);
     if (readyNew() === 0 || !this.deps.isLeader()) return;
     for (const name of before) {
