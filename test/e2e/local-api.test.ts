@@ -88,4 +88,66 @@ describe("replica-control API (local mode)", () => {
       { kind: "floor", replicas: 3, setBy: "ops-bot" },
     ]);
   });
+
+  it("runs a scenario's band and switches it off through the API", async () => {
+    const tokens = join(dir, "tokens2");
+    writeFileSync(tokens, "t0k3n,ops-bot\n");
+    const now = Date.now();
+    const config = join(dir, "scenario.yaml");
+    writeFileSync(
+      config,
+      [
+        "workloads:",
+        "  - name: hello",
+        `    command: ["node", ${JSON.stringify(join(repoRoot, "sdk/dist/examples/hello-service/main.js"))}]`,
+        "    policy:",
+        "      minReplicas: 1",
+        "      maxReplicas: 4",
+        "      metrics:",
+        "        - type: Signal",
+        '          signal: { name: inflight, target: { type: AverageValue, averageValue: "4" } }',
+        "      behavior: { scaleDown: { stabilizationWindowSeconds: 0 } }",
+        "      schedules:",
+        `        - { name: launch, start: "${new Date(now - 60_000).toISOString()}", end: "${new Date(now + 600_000).toISOString()}", minReplicas: 2 }`,
+        "",
+      ].join("\n"),
+    );
+    const port = await freePort();
+    proc = run(ballastCli, [
+      "start",
+      "--config",
+      config,
+      "--no-load",
+      "--quiet",
+      "--api-listen",
+      `127.0.0.1:${port}`,
+      "--token-file",
+      tokens,
+      "--state-file",
+      join(dir, "state2.json"),
+    ]);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/namespaces/local/scalingpolicies/hello${path}`, {
+        method,
+        headers: { authorization: "Bearer t0k3n", "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as ScaleBody };
+    };
+    await waitFor(
+      gently(async () => (await call("GET", "").catch(() => undefined))?.body?.specReplicas === 2),
+      30_000,
+      `the scenario's 2 replicas\n${proc.output()}`,
+    );
+    expect((await call("GET", "/decisions")).body).toMatchObject({});
+    expect((await call("POST", "/schedules/nope", { enabled: false, reason: "x" })).status).toBe(404);
+    const off = await call("POST", "/schedules/launch", { enabled: false, reason: "launch moved to Friday" });
+    expect(off.status).toBe(200);
+    await waitFor(
+      gently(async () => (await call("GET", "")).body.specReplicas === 1),
+      20_000,
+      "back to 1 with the scenario off",
+    );
+    await proc.stop();
+  });
 });

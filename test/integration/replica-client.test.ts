@@ -35,6 +35,8 @@ describe("replica client", () => {
     setOverrides: async (list) => {
       overrides = list;
     },
+    scheduleNames: () => [],
+    setScheduleSwitch: async () => {},
     event: async (_t, reason, message) => {
       events.push(`${reason}: ${message}`);
     },

@@ -146,9 +146,14 @@ export function addReplicaControl(server: Server, service: ReplicaControlService
       }
       return wireOverride(first as Override);
     }),
-    setSchedule: unary(async () => {
-      throw new ApiError(400, "schedule: this policy defines no schedules that can be switched");
-    }),
+    setSchedule: unary(async (req, md) =>
+      wireScale(
+        await service.setSchedule(token(md), ...key(req.workload), req.schedule, {
+          enabled: req.enabled,
+          reason: req.reason,
+        }),
+      ),
+    ),
     listDecisions: unary(async (req, md) => {
       const [ns, name] = key(req.workload);
       const limit = req.limit === 0 ? 100 : req.limit;

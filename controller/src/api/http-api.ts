@@ -72,6 +72,11 @@ export class HttpApi {
       await s.caller(token);
       return send(res, 201, await s.setOverride(token, ns, name, await body(req)));
     }
+    const sched = /^\/schedules\/([a-z0-9][-a-z0-9]{0,62})$/.exec(rest);
+    if (req.method === "POST" && sched) {
+      await s.caller(token);
+      return send(res, 200, await s.setSchedule(token, ns, name, sched[1] as string, await body(req)));
+    }
     const del = /^\/overrides\/([0-9a-f-]{36})$/.exec(rest);
     if (req.method === "DELETE" && del) {
       await s.removeOverride(token, ns, name, del[1] as string);

@@ -71,6 +71,28 @@ export const openApiDocument = {
         responses: { "204": { description: "removed" }, ...errors },
       },
     },
+    [`${policyPath}/schedules/{schedule}`]: {
+      post: {
+        summary: "Switch a scenario schedule on or off",
+        parameters: [...params, { name: "schedule", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["enabled", "reason"],
+                properties: {
+                  enabled: { type: "boolean" },
+                  reason: { type: "string", minLength: 1, maxLength: 256 },
+                },
+              },
+            },
+          },
+        },
+        responses: { "200": { description: "the scale" }, ...errors },
+      },
+    },
     [`${policyPath}/audit`]: {
       get: {
         summary: "Who changed what, when and why (and refused attempts)",

@@ -19,6 +19,10 @@ export interface ControlledWorkload {
   overrides(): Override[];
   /** Replaces the overrides and persists them (ScalingPolicy status, or the local state file). */
   setOverrides(overrides: Override[]): Promise<void>;
+  /** Names of the policy's scenario schedules. */
+  scheduleNames(): string[];
+  /** Switches a schedule on or off at run time; persisted like the overrides. */
+  setScheduleSwitch(schedule: string, enabled: boolean): Promise<void>;
   /** Records an Event on the policy (kube mode). */
   event(type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
 }
@@ -232,6 +236,36 @@ export class ReplicaControlService {
     await w.setOverrides([...before, override]);
     await this.record(caller, w, action, before, override, req.reason);
     return override;
+  }
+
+  /** Switches a scenario schedule on or off (e.g. a match moved, a sale cancelled). */
+  async setSchedule(
+    token: string | undefined,
+    namespace: string,
+    name: string,
+    schedule: string,
+    body: unknown,
+  ): Promise<ScaleView> {
+    const caller = await this.caller(token);
+    const b = (body && typeof body === "object" ? body : {}) as { enabled?: unknown; reason?: unknown };
+    const problems: string[] = [];
+    if (typeof b.enabled !== "boolean") problems.push("enabled: must be true or false");
+    if (typeof b.reason !== "string" || b.reason.trim() === "" || b.reason.length > 256)
+      problems.push("reason: must be a non-empty string of at most 256 characters");
+    if (problems.length > 0) throw new ApiError(400, problems.join("; "));
+    const w = this.workload(namespace, name);
+    if (!w.scheduleNames().includes(schedule))
+      throw new ApiError(
+        404,
+        `schedule ${schedule}: not in ${namespace}/${name} (has ${w.scheduleNames().join(", ") || "none"})`,
+      );
+    const action = `switch schedule ${schedule} ${b.enabled ? "on" : "off"}`;
+    await this.authorize(caller, w, "update", action);
+    if (!this.o.directory.canWrite())
+      throw new ApiError(503, "this controller is a standby; call the leader");
+    await w.setScheduleSwitch(schedule, b.enabled as boolean);
+    await this.record(caller, w, action, undefined, { schedule, enabled: b.enabled }, b.reason as string);
+    return this.view(w);
   }
 
   async removeOverride(

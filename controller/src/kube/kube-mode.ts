@@ -67,7 +67,7 @@ export interface KubeModeOptions {
 
 interface PolicyObject extends KubernetesObject {
   spec?: Record<string, unknown>;
-  status?: { conditions?: StatusCondition[]; overrides?: unknown };
+  status?: { conditions?: StatusCondition[]; overrides?: unknown; scheduleSwitches?: unknown };
 }
 
 /**
@@ -360,6 +360,8 @@ function controlled(w: KubeWorkload): ControlledWorkload {
     decisions: () => [...w.decisions],
     overrides: () => w.currentOverrides(),
     setOverrides: (list) => w.setOverrides(list),
+    scheduleNames: () => w.scheduleNames(),
+    setScheduleSwitch: (schedule, enabled) => w.setScheduleSwitch(schedule, enabled),
     event: (type, reason, message) => w.event(type, reason, message),
   };
 }

@@ -20,6 +20,7 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { type DecideResult, decide, withFailedRescale, withoutScale } from "../scaling/pipeline.js";
+import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput } from "../scaling/types.js";
 import { SCALING_POLICY, type ScalingPolicy } from "../store/scaling-policy.js";
 import type { EventRecorder } from "./event-recorder.js";
@@ -85,21 +86,47 @@ export class KubeWorkload {
   readonly decisions: Decision[] = [];
   /** Overrides from the replica-control API; persisted in status.overrides. */
   private overrides: Override[];
+  /** Schedules switched on or off at run time; persisted in status.scheduleSwitches. */
+  private switches: Record<string, boolean>;
 
   constructor(
     public policy: ScalingPolicy,
     private readonly deps: KubeWorkloadDeps,
-    previous?: { conditions?: StatusCondition[]; overrides?: unknown },
+    previous?: { conditions?: StatusCondition[]; overrides?: unknown; scheduleSwitches?: unknown },
   ) {
     this.conditions = previous?.conditions;
     this.overrides = fromStatusOverrides(previous?.overrides);
+    this.switches = switchesFrom(previous?.scheduleSwitches);
   }
 
   /** A status written by the leader: a standby adopts it, so a takeover keeps the overrides. */
-  observeStatus(status: { conditions?: StatusCondition[]; overrides?: unknown } | undefined): void {
+  observeStatus(
+    status: { conditions?: StatusCondition[]; overrides?: unknown; scheduleSwitches?: unknown } | undefined,
+  ): void {
     if (this.deps.isLeader() || !status) return;
     this.conditions = status.conditions;
     this.overrides = fromStatusOverrides(status.overrides);
+    this.switches = switchesFrom(status.scheduleSwitches);
+  }
+
+  scheduleNames(): string[] {
+    return (this.policy.spec.schedules ?? []).map((w) => w.name);
+  }
+
+  /** Switches a schedule and writes the switch to status at once; the next sync applies it. */
+  async setScheduleSwitch(schedule: string, enabled: boolean): Promise<void> {
+    const switches = { ...this.switches, [schedule]: enabled };
+    await this.patchStatus({ scheduleSwitches: switches });
+    this.switches = switches;
+    void this.sync();
+  }
+
+  private async patchStatus(status: Record<string, unknown>): Promise<void> {
+    const { group, version, plural } = SCALING_POLICY;
+    await this.deps.custom.patchNamespacedCustomObjectStatus(
+      { group, version, plural, namespace: this.policy.namespace, name: this.policy.name, body: { status } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
   }
 
   currentOverrides(): Override[] {
@@ -108,18 +135,7 @@ export class KubeWorkload {
 
   /** Replaces the overrides and writes them to status at once; the next sync applies them. */
   async setOverrides(overrides: Override[]): Promise<void> {
-    const { group, version, plural } = SCALING_POLICY;
-    await this.deps.custom.patchNamespacedCustomObjectStatus(
-      {
-        group,
-        version,
-        plural,
-        namespace: this.policy.namespace,
-        name: this.policy.name,
-        body: { status: { overrides: overrides.map(toStatusOverride) } },
-      },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await this.patchStatus({ overrides: overrides.map(toStatusOverride) });
     this.overrides = overrides;
     void this.sync();
   }
@@ -182,7 +198,8 @@ export class KubeWorkload {
       scale: { specReplicas: reading.specReplicas, statusReplicas: reading.statusReplicas },
       pods: [],
       metrics: [],
-      stages: [overrideStage(this.overrides)],
+      // Scenarios first, then explicit overrides, which have the last word before behavior.
+      stages: [scheduleStage(p.spec.schedules ?? [], this.switches), overrideStage(this.overrides)],
     };
     let records: PodRecord[] = [];
     let pods: readonly V1Pod[] = [];
@@ -421,6 +438,14 @@ export class KubeWorkload {
     this.lastWarning = `${reason}:${message}`;
     await this.deps.events.record(this.policy, "Warning", reason, message);
   }
+}
+
+function switchesFrom(raw: unknown): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  if (raw && typeof raw === "object")
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>))
+      if (typeof v === "boolean") out[k] = v;
+  return out;
 }
 
 function sleep(ms: number): Promise<void> {

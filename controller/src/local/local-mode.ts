@@ -150,6 +150,8 @@ export class LocalMode {
             decisions: () => [...w.decisions],
             overrides: () => w.overrides(),
             setOverrides: (list) => w.setOverrides(list),
+            scheduleNames: () => w.scheduleNames(),
+            setScheduleSwitch: (schedule, enabled) => w.setScheduleSwitch(schedule, enabled),
             event: async (type, reason, message) => log(`${name}: ${type} ${reason}: ${message}`),
           };
         },

@@ -6,6 +6,7 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { decide } from "../scaling/pipeline.js";
+import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, PodInfo } from "../scaling/types.js";
 import type { LocalWorkload as LocalWorkloadConfig } from "../store/local-config.js";
 import type { LocalState } from "../store/local-state.js";
@@ -136,7 +137,10 @@ export class LocalWorkload {
         scale: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas },
         pods: this.pods(now),
         metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
-        stages: [overrideStage(this.overrides())],
+        stages: [
+          scheduleStage(policy.schedules ?? [], this.options.state.scheduleSwitches(this.name)),
+          overrideStage(this.overrides()),
+        ],
       },
       this.state,
       now,
@@ -161,6 +165,15 @@ export class LocalWorkload {
 
   async setOverrides(overrides: Override[]): Promise<void> {
     this.options.state.setOverrides(this.name, overrides);
+    this.sync();
+  }
+
+  scheduleNames(): string[] {
+    return (this.policy.schedules ?? []).map((w) => w.name);
+  }
+
+  async setScheduleSwitch(schedule: string, enabled: boolean): Promise<void> {
+    this.options.state.setScheduleSwitch(this.name, schedule, enabled);
     this.sync();
   }
 

@@ -99,6 +99,28 @@ export interface HorizontalPodAutoscalerBehavior {
   scaleDown?: HPAScalingRules;
 }
 
+/**
+ * A scenario: a window of time with its own replica band, such as a match (kick-off every Saturday
+ * 15:00 Europe/London for 3 h, pre-warmed 20 min before) or a one-off sale (start/end instants).
+ */
+export interface ScheduleWindow {
+  name: string;
+  /** IANA time zone of `cron` (default UTC). */
+  timezone?: string;
+  /** Start times as a five-field cron expression in `timezone`; needs durationSeconds. */
+  cron?: string;
+  durationSeconds?: number;
+  /** One-off window (RFC 3339); with `cron`, the span in which the recurrence applies. */
+  start?: string;
+  end?: string;
+  /** The band starts this long before each start, so replicas are warm when the crowd arrives. */
+  leadSeconds?: number;
+  minReplicas?: number;
+  maxReplicas?: number;
+  /** Default true; the replica-control API switches scenarios at run time. */
+  enabled?: boolean;
+}
+
 export interface ScalingPolicySpec {
   /** Defaults to 1; 0 needs an Object or External metric (scale to zero). */
   minReplicas?: number;
@@ -107,6 +129,8 @@ export interface ScalingPolicySpec {
   metrics?: MetricSpec[];
   /** When set (even `{}`), unset fields take the autoscaling/v2 defaults; when absent, the legacy rules. */
   behavior?: HorizontalPodAutoscalerBehavior;
+  /** Scenario windows with their own replica bands (see schedule.ts). */
+  schedules?: ScheduleWindow[];
 }
 
 // ---------------------------------------------------------------------------------------------------

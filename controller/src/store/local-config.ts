@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { LoadPhase } from "../local/load-profile.js";
+import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
 import { validatePolicySpec } from "../scaling/validate.js";
 import { ConfigFileError, type ConfigProblem, parseFieldPath } from "./config-error.js";
@@ -112,7 +113,13 @@ function checkWorkload(c: Checker, raw: unknown, path: Path): LocalWorkload | un
   }
   const port = c.number(w.port, [...path, "port"], 0, 65535, 0, true);
   const drain = c.number(w.drainDeadlineSeconds, [...path, "drainDeadlineSeconds"], 0, 3600, 10);
-  const errors = validatePolicySpec(w.policy as ScalingPolicySpec, fieldName([...path, "policy"]));
+  const errors = [
+    ...validatePolicySpec(w.policy as ScalingPolicySpec, fieldName([...path, "policy"])),
+    ...validateSchedules(
+      (w.policy as ScalingPolicySpec | undefined)?.schedules,
+      fieldName([...path, "policy", "schedules"]),
+    ),
+  ];
   for (const e of errors) {
     const i = e.indexOf(": ");
     c.problems.push({

@@ -5,6 +5,8 @@ import type { Override } from "../scaling/overrides.js";
 interface StateFile {
   /** Overrides per local workload name. */
   overrides: Record<string, Override[]>;
+  /** Schedules switched at run time, per workload name. */
+  scheduleSwitches: Record<string, Record<string, boolean>>;
 }
 
 /**
@@ -12,7 +14,7 @@ interface StateFile {
  * A JSON file, replaced atomically on every change; an unreadable file is reported, never guessed at.
  */
 export class LocalState {
-  private state: StateFile = { overrides: {} };
+  private state: StateFile = { overrides: {}, scheduleSwitches: {} };
 
   constructor(readonly path: string) {
     let text: string;
@@ -23,8 +25,13 @@ export class LocalState {
     }
     try {
       const parsed = JSON.parse(text) as Partial<StateFile>;
-      if (parsed && typeof parsed.overrides === "object" && parsed.overrides)
-        this.state = { overrides: parsed.overrides };
+      this.state = {
+        overrides: parsed?.overrides && typeof parsed.overrides === "object" ? parsed.overrides : {},
+        scheduleSwitches:
+          parsed?.scheduleSwitches && typeof parsed.scheduleSwitches === "object"
+            ? parsed.scheduleSwitches
+            : {},
+      };
     } catch (e) {
       throw new Error(
         `${path}: not a Ballast state file (${(e as Error).message}); move it away to start afresh`,
@@ -38,6 +45,19 @@ export class LocalState {
 
   setOverrides(workload: string, overrides: Override[]): void {
     this.state.overrides[workload] = overrides;
+    this.save();
+  }
+
+  scheduleSwitches(workload: string): Record<string, boolean> {
+    return this.state.scheduleSwitches[workload] ?? {};
+  }
+
+  setScheduleSwitch(workload: string, schedule: string, enabled: boolean): void {
+    this.state.scheduleSwitches[workload] = { ...this.scheduleSwitches(workload), [schedule]: enabled };
+    this.save();
+  }
+
+  private save(): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.state, null, 2)}\n`);

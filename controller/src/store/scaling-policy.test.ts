@@ -32,5 +32,16 @@ describe("ScalingPolicy objects", () => {
       r.problems?.some((p) => p.startsWith("spec.minReplicas") || p.startsWith("spec.maxReplicas")),
     ).toBe(true);
     expect(parseScalingPolicy({ metadata: meta }).problems).toEqual(["spec: required"]);
+    const badSchedule = parseScalingPolicy({
+      metadata: meta,
+      spec: {
+        targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+        maxReplicas: 5,
+        schedules: [{ name: "match", cron: "0 15 * * 6", minReplicas: 9 }],
+      },
+    });
+    expect(badSchedule.problems).toEqual([
+      "spec.schedules[0].durationSeconds: required with cron, an integer from 60 to 1209600",
+    ]);
   });
 });

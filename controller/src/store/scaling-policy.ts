@@ -1,3 +1,4 @@
+import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
 import { validatePolicySpec } from "../scaling/validate.js";
 
@@ -54,6 +55,7 @@ export function parseScalingPolicy(obj: RawObject): ParsedPolicy {
   const { targetRef: _ref, ...policySpec } = spec;
   problems.push(
     ...validatePolicySpec(policySpec, "spec", { allowFields: ["predictive", "schedules", "rules"] }),
+    ...validateSchedules(policySpec.schedules, "spec.schedules"),
   );
   if (problems.length > 0) return { problems };
   return {
