@@ -21,6 +21,18 @@ const gently =
     return fn();
   };
 
+/** A caller of the local API for the policy of workload hello, with the token the tests write. */
+function api(port: number) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/namespaces/local/scalingpolicies/hello${path}`, {
+      method,
+      headers: { authorization: "Bearer t0k3n", "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as ScaleBody };
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), "ballast-local-api-"));
 let proc: Proc | undefined;
 afterAll(async () => {
@@ -49,14 +61,7 @@ describe("replica-control API (local mode)", () => {
         "--audit-log",
         join(dir, "audit.jsonl"),
       ]);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/namespaces/local/scalingpolicies/hello${path}`, {
-        method,
-        headers: { authorization: "Bearer t0k3n", "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as ScaleBody };
-    };
+    const call = api(port);
     proc = start();
     await waitFor(
       gently(async () => (await call("GET", "").catch(() => undefined))?.status === 200),
@@ -126,14 +131,7 @@ describe("replica-control API (local mode)", () => {
       "--state-file",
       join(dir, "state2.json"),
     ]);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/namespaces/local/scalingpolicies/hello${path}`, {
-        method,
-        headers: { authorization: "Bearer t0k3n", "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as ScaleBody };
-    };
+    const call = api(port);
     await waitFor(
       gently(async () => (await call("GET", "").catch(() => undefined))?.body?.specReplicas === 2),
       30_000,

@@ -1,8 +1,7 @@
 // KEDA's external scaler served over Ballast's signals: real agents and SDK apps (two "pods" of
 // Deployment/web) report a queue_backlog gauge to a real AgentLink server; a client generated from
 // KEDA's proto asks for metric specs, values and activity, and a push stream fires on a load change.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keda } from "@ballast/proto";
@@ -12,10 +11,8 @@ import { startKedaScaler } from "../../controller/src/api/keda-scaler.js";
 import { AgentLinkServer } from "../../controller/src/ingest/agent-link-server.js";
 import { PodRegistry } from "../../controller/src/ingest/pod-registry.js";
 import { registrySignals } from "../../controller/src/metrics/workload-signals.js";
-import { agentCli, repoRoot, waitFor } from "../support/processes.js";
-
-const launcher = join(repoRoot, "controller/dist/src/actuation/replica-launcher.js");
-const signalApp = join(repoRoot, "test/fixtures/signal-app.mjs");
+import { type PodProcess, signalPod, startPodProcess } from "../support/pod-process.js";
+import { waitFor } from "../support/processes.js";
 
 describe("KEDA external scaler", () => {
   const dir = mkdtempSync(join(tmpdir(), "ballast-keda-"));
@@ -23,7 +20,7 @@ describe("KEDA external scaler", () => {
   const registry = new PodRegistry();
   const clock = { now: () => Date.now() };
   const link = new AgentLinkServer({ registry, clock, log: () => {} });
-  const pods: ChildProcess[] = [];
+  const pods: PodProcess[] = [];
   let scaler: Awaited<ReturnType<typeof startKedaScaler>>;
   let client: keda.ExternalScalerClient;
   const setLoad = (perPod: number) => {
@@ -44,38 +41,14 @@ describe("KEDA external scaler", () => {
     setLoad(0);
     const port = await link.listen("127.0.0.1:0");
     for (const i of [0, 1]) {
-      const podDir = join(dir, `web-${i}`);
-      mkdirSync(podDir);
-      const socketPath = join(podDir, "agent.sock");
-      const spec = {
-        socketPath,
-        logDir: podDir,
-        agent: {
-          command: process.execPath,
-          args: [
-            agentCli,
-            `--socket=${socketPath}`,
-            `--controller=127.0.0.1:${port}`,
-            "--probe-port=0",
-            "--probe-host=127.0.0.1",
-            "--report-interval-ms=200",
-            "--usage-source=none",
-            "--workload=Deployment/web",
-          ],
-        },
-        app: { command: process.execPath, args: [signalApp], cwd: repoRoot, env: {} },
-      };
       pods.push(
-        spawn(process.execPath, [launcher, JSON.stringify(spec)], {
-          detached: true,
-          stdio: ["ignore", "ignore", "inherit", "ipc"],
-          env: {
-            ...process.env,
-            POD_NAME: `web-${i}`,
-            POD_NAMESPACE: "shop",
-            BALLAST_AGENT_SOCKET: socketPath,
-            LOAD_FILE: loadFile,
-          },
+        startPodProcess({
+          name: `web-${i}`,
+          namespace: "shop",
+          dir,
+          controllers: [`127.0.0.1:${port}`],
+          workload: "Deployment/web",
+          env: { LOAD_FILE: loadFile },
         }),
       );
     }
@@ -90,11 +63,7 @@ describe("KEDA external scaler", () => {
   afterAll(async () => {
     client?.close();
     await scaler?.close();
-    for (const p of pods) {
-      try {
-        process.kill(-(p.pid as number), "SIGKILL");
-      } catch {}
-    }
+    for (const p of pods) signalPod(p, "SIGKILL");
     await link.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,7 +1,6 @@
 // Shared pieces of the kube tier: clients from the run's kubeconfig, the CRDs and RBAC from the chart,
 // a controller ServiceAccount's kubeconfig (so RBAC is what a real install gets), controller processes,
 // and PodAgents: real ballast-agent + app processes carrying the identities of the pods kwok runs.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -19,10 +18,9 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { PolicyStatus } from "../../controller/src/kube/policy-status.js";
-import { agentCli, ballastCli, type Proc, repoRoot, run, waitFor } from "../support/processes.js";
+import { type PodProcess, signalPod, startPodProcess } from "../support/pod-process.js";
+import { ballastCli, type Proc, repoRoot, run, waitFor } from "../support/processes.js";
 
-export const launcher = join(repoRoot, "controller/dist/src/actuation/replica-launcher.js");
-export const signalApp = join(repoRoot, "test/fixtures/signal-app.mjs");
 export const CONTROLLER_NS = "ballast-system";
 const CHART = join(repoRoot, "charts/ballast");
 
@@ -187,11 +185,6 @@ export function startController(o: ControllerOptions): Proc {
   ]);
 }
 
-interface PodProcess {
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
 /**
  * What a kubelet would run for each pod of a selector: here, a real agent and the signal app in their
  * own process group, with the Downward API environment (POD_NAME, POD_NAMESPACE, POD_UID, NODE_NAME).
@@ -293,44 +286,20 @@ export class PodAgents {
       return;
     }
     if (this.procs.has(name) || pod.status?.phase !== "Running" || !pod.spec?.nodeName) return;
-    const podDir = join(this.dir, name);
-    mkdirSync(podDir, { recursive: true });
-    const socketPath = join(podDir, "agent.sock");
-    const spec = {
-      socketPath,
-      logDir: podDir,
-      agent: {
-        command: process.execPath,
-        args: [
-          agentCli,
-          `--socket=${socketPath}`,
-          `--controller=${this.controllers.join(",")}`,
-          "--probe-host=127.0.0.1",
-          "--probe-port=0",
-          "--report-interval-ms=200",
-          "--usage-source=none",
-        ],
-      },
-      app: { command: process.execPath, args: [signalApp], cwd: repoRoot, env: {} },
-    };
-    const child = spawn(process.execPath, [launcher, JSON.stringify(spec)], {
-      detached: true,
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    const proc = startPodProcess({
+      name,
+      namespace: this.namespace,
+      uid: pod.metadata?.uid,
+      nodeName: pod.spec.nodeName,
+      dir: this.dir,
+      controllers: this.controllers,
       env: {
-        ...process.env,
-        POD_NAME: name,
-        POD_NAMESPACE: this.namespace,
-        POD_UID: pod.metadata?.uid ?? "",
-        NODE_NAME: pod.spec.nodeName,
-        BALLAST_AGENT_SOCKET: socketPath,
-        BALLAST_SERVICE: "signal-app",
         LOAD_FILE: this.loadFile,
         DRAIN_DIR: this.drainDir,
         REBALANCE_DIR: join(this.dir, "rebalanced"),
       },
     });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    this.procs.set(name, { child, exited });
+    this.procs.set(name, proc);
     if (this.total !== undefined) this.setTotal(this.total);
   }
 
@@ -339,32 +308,23 @@ export class PodAgents {
     if (!p) return;
     this.procs.delete(name);
     if (this.total !== undefined) this.setTotal(this.total);
-    signalGroup(p.child.pid, "SIGTERM");
-    setTimeout(() => signalGroup(p.child.pid, "SIGKILL"), 8000).unref();
+    signalPod(p, "SIGTERM");
+    setTimeout(() => signalPod(p, "SIGKILL"), 8000).unref();
   }
 
   /** The pod's agent and app die at once: the controller must treat the pod as missing. */
   silence(name: string): void {
     const p = this.procs.get(name);
     if (!p) return;
-    signalGroup(p.child.pid, "SIGKILL");
+    signalPod(p, "SIGKILL");
   }
 
   async stop(): Promise<void> {
     await this.informer?.stop();
     const all = [...this.procs.values()];
     this.procs.clear();
-    for (const p of all) signalGroup(p.child.pid, "SIGKILL");
+    for (const p of all) signalPod(p, "SIGKILL");
     await Promise.all(all.map((p) => p.exited));
-  }
-}
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
   }
 }
 
