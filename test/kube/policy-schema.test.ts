@@ -91,6 +91,38 @@ const cases: { name: string; spec: Record<string, unknown>; refused?: RegExp }[]
     refused: /periodSeconds: Invalid value: 1801/,
   },
   {
+    name: "scenario-and-rules",
+    spec: {
+      targetRef: target,
+      maxReplicas: 9,
+      schedules: [
+        {
+          name: "match",
+          timezone: "Europe/London",
+          cron: "0 15 * * 6",
+          durationSeconds: 10800,
+          leadSeconds: 1200,
+          minReplicas: 6,
+        },
+      ],
+      rules: { forbidScaleDown: {}, maxStepUp: { percent: 50 } },
+    },
+  },
+  {
+    name: "schedule-without-duration",
+    spec: {
+      targetRef: target,
+      maxReplicas: 9,
+      schedules: [{ name: "match", cron: "0 15 * * 6", minReplicas: 6 }],
+    },
+    refused: /needs cron with durationSeconds, or start and end/,
+  },
+  {
+    name: "step-without-size",
+    spec: { targetRef: target, maxReplicas: 9, rules: { maxStepUp: {} } },
+    refused: /spec\.rules\.maxStepUp: Invalid value: "object": needs replicas or percent/,
+  },
+  {
     name: "bad-quantity",
     spec: {
       targetRef: target,

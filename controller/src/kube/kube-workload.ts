@@ -20,6 +20,7 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { type DecideResult, decide, withFailedRescale, withoutScale } from "../scaling/pipeline.js";
+import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput } from "../scaling/types.js";
 import { SCALING_POLICY, type ScalingPolicy } from "../store/scaling-policy.js";
@@ -199,7 +200,11 @@ export class KubeWorkload {
       pods: [],
       metrics: [],
       // Scenarios first, then explicit overrides, which have the last word before behavior.
-      stages: [scheduleStage(p.spec.schedules ?? [], this.switches), overrideStage(this.overrides)],
+      stages: [
+        scheduleStage(p.spec.schedules ?? [], this.switches),
+        rulesStage(p.spec.rules),
+        overrideStage(this.overrides),
+      ],
     };
     let records: PodRecord[] = [];
     let pods: readonly V1Pod[] = [];

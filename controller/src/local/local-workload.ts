@@ -6,6 +6,7 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { decide } from "../scaling/pipeline.js";
+import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, PodInfo } from "../scaling/types.js";
 import type { LocalWorkload as LocalWorkloadConfig } from "../store/local-config.js";
@@ -139,6 +140,7 @@ export class LocalWorkload {
         metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
         stages: [
           scheduleStage(policy.schedules ?? [], this.options.state.scheduleSwitches(this.name)),
+          rulesStage(policy.rules),
           overrideStage(this.overrides()),
         ],
       },

@@ -121,6 +121,24 @@ export interface ScheduleWindow {
   enabled?: boolean;
 }
 
+/** A per-decision limit: at most this many replicas, or this percent of the current count (the larger). */
+export interface StepLimit {
+  replicas?: number;
+  percent?: number;
+}
+
+/** Per-workload rules that win over the metrics (see rules.ts). */
+export interface PolicyRules {
+  /** No scale-up (until the time, when given): e.g. a service that must not grow during a migration. */
+  forbidScaleUp?: { until?: string };
+  /** No scale-down (until the time, when given): e.g. "never scale this one down". */
+  forbidScaleDown?: { until?: string };
+  maxStepUp?: StepLimit;
+  maxStepDown?: StepLimit;
+  /** Keep at least this many ready replicas: unready ones are made up for with extra replicas. */
+  minReadyReplicas?: number;
+}
+
 export interface ScalingPolicySpec {
   /** Defaults to 1; 0 needs an Object or External metric (scale to zero). */
   minReplicas?: number;
@@ -131,6 +149,7 @@ export interface ScalingPolicySpec {
   behavior?: HorizontalPodAutoscalerBehavior;
   /** Scenario windows with their own replica bands (see schedule.ts). */
   schedules?: ScheduleWindow[];
+  rules?: PolicyRules;
 }
 
 // ---------------------------------------------------------------------------------------------------

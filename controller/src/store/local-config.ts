@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { LoadPhase } from "../local/load-profile.js";
+import { validateRules } from "../scaling/rules.js";
 import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
 import { validatePolicySpec } from "../scaling/validate.js";
@@ -118,6 +119,10 @@ function checkWorkload(c: Checker, raw: unknown, path: Path): LocalWorkload | un
     ...validateSchedules(
       (w.policy as ScalingPolicySpec | undefined)?.schedules,
       fieldName([...path, "policy", "schedules"]),
+    ),
+    ...validateRules(
+      (w.policy as ScalingPolicySpec | undefined)?.rules,
+      fieldName([...path, "policy", "rules"]),
     ),
   ];
   for (const e of errors) {

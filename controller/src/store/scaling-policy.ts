@@ -1,3 +1,4 @@
+import { validateRules } from "../scaling/rules.js";
 import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
 import { validatePolicySpec } from "../scaling/validate.js";
@@ -56,6 +57,7 @@ export function parseScalingPolicy(obj: RawObject): ParsedPolicy {
   problems.push(
     ...validatePolicySpec(policySpec, "spec", { allowFields: ["predictive", "schedules", "rules"] }),
     ...validateSchedules(policySpec.schedules, "spec.schedules"),
+    ...validateRules(policySpec.rules, "spec.rules"),
   );
   if (problems.length > 0) return { problems };
   return {
