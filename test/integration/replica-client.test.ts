@@ -59,7 +59,7 @@ describe("replica client", () => {
         log: () => {},
       }),
     );
-    url = `http://127.0.0.1:${await api.listen("127.0.0.1", 0)}`;
+    url = `http://127.0.0.1:${await api.listen("127.0.0.1:0")}`;
   });
   afterAll(async () => {
     await api.close();

@@ -1,7 +1,6 @@
 // Helpers for tests that run Ballast's real binaries as child processes.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
@@ -40,17 +39,7 @@ export function run(script: string, args: string[], env: Record<string, string> 
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../controller/src/actuation/free-port.js";
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(

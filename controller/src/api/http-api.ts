@@ -86,10 +86,14 @@ export class HttpApi {
     throw new ApiError(404, `${req.method} ${url.pathname}: no such endpoint (see /openapi.json)`);
   }
 
-  async listen(host: string, port: number): Promise<number> {
+  /** Binds "host:port" (port 0 = any free one) and resolves to the port, as the gRPC servers do. */
+  async listen(address: string): Promise<number> {
+    const i = address.lastIndexOf(":");
+    const host = address.slice(0, i).replace(/^\[(.*)\]$/, "$1");
+    const port = Number(address.slice(i + 1));
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(port, host, () => resolve());
+      this.server.listen(port, host || undefined, () => resolve());
     });
     const a = this.server.address();
     return typeof a === "object" && a ? a.port : port;

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { systemClock } from "../clock.js";
 import { KubeMode } from "../kube/kube-mode.js";
+import { isHostPort } from "./host-port.js";
 
 export const KUBE_USAGE = `  ballast kube [--kubeconfig FILE] [--agent-listen HOST:PORT] [--lease-namespace NS] [options]
       Kube mode: scales the targets of ScalingPolicy objects through their /scale subresource, from
@@ -61,8 +62,7 @@ export function kubeOptions(args: string[]) {
   }
   const address = (flag: string) => {
     const v = values[flag] as string;
-    if (!/^[^\s:]*:\d{1,5}$/.test(v) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(v))
-      throw new FlagError(`--${flag}: expected HOST:PORT, got ${JSON.stringify(v)}`);
+    if (!isHostPort(v)) throw new FlagError(`--${flag}: expected HOST:PORT, got ${JSON.stringify(v)}`);
     return v;
   };
   const listen = address("agent-listen");

@@ -5,6 +5,7 @@ import { systemClock } from "../clock.js";
 import { LocalMode } from "../local/local-mode.js";
 import { ConfigFileError } from "../store/config-error.js";
 import { loadLocalConfig } from "../store/local-config.js";
+import { isHostPort } from "./host-port.js";
 import { FlagError, KUBE_USAGE, runKube } from "./kube.js";
 
 const USAGE = `ballast: autoscaling driven by in-process load signals
@@ -69,7 +70,7 @@ async function start(args: string[]): Promise<void> {
     throw e;
   }
   const apiListen = values["api-listen"] as string | undefined;
-  if (apiListen !== undefined && !/^[^\s:]*:\d{1,5}$/.test(apiListen))
+  if (apiListen !== undefined && !isHostPort(apiListen))
     fail(`--api-listen: expected HOST:PORT, got ${JSON.stringify(apiListen)}`);
   if (apiListen !== undefined && values["token-file"] === undefined)
     fail("--token-file: required with --api-listen (the API never runs without authentication)");

@@ -152,11 +152,7 @@ export class KubeMode {
     this.agentPort = await this.server.listen(this.o.agentListen);
     this.o.log(`kube: ${this.identity} ingesting AgentLink on port ${this.agentPort}`);
     if (this.o.apiListen) {
-      const i = this.o.apiListen.lastIndexOf(":");
-      this.apiPort = await this.api.listen(
-        this.o.apiListen.slice(0, i),
-        Number(this.o.apiListen.slice(i + 1)),
-      );
+      this.apiPort = await this.api.listen(this.o.apiListen);
       this.o.log(`kube: replica-control API on port ${this.apiPort}`);
     }
     if (this.o.kedaListen) {

@@ -165,8 +165,7 @@ export class LocalMode {
       log,
     });
     this.api = new HttpApi(service);
-    const i = api.listen.lastIndexOf(":");
-    this.apiPort = await this.api.listen(api.listen.slice(0, i), Number(api.listen.slice(i + 1)));
+    this.apiPort = await this.api.listen(api.listen);
     log(
       `replica-control API on http://127.0.0.1:${this.apiPort}/ (policies in namespace "${LOCAL_NAMESPACE}")`,
     );
