@@ -14,6 +14,7 @@ import type {
   PodSample,
   ScalingPolicySpec,
 } from "../../controller/src/scaling/types.js";
+import { prng } from "../support/prng.js";
 
 export interface DecisionPassOptions {
   workloads?: number;
@@ -40,18 +41,6 @@ export interface DecisionPassResult {
 }
 
 const NOW = 1_700_000_000_000;
-
-/** Small deterministic PRNG (mulberry32) so every run builds the same fleet. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const METRICS: MetricSpec[] = [
   { type: "Signal", signal: { name: "inflight", target: { type: "AverageValue", averageValue: "4" } } },

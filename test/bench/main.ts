@@ -9,6 +9,7 @@ import { kubeReaction } from "./kube-reaction.js";
 import { lazyReady } from "./lazy-ready.js";
 import { sdkHotPath } from "./sdk-hot-path.js";
 import { sdkOverhead } from "./sdk-overhead.js";
+import { simulationFigures } from "./simulation.js";
 
 const benches: Record<string, () => Promise<Figure[]>> = {
   "sdk-overhead": sdkOverhead,
@@ -19,6 +20,8 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   "lazy-ready": lazyReady,
   // Load crossing the target → new /scale value seen by a watch, on the real control plane.
   "kube-reaction": kubeReaction,
+  // The simulator on the shipped traces (wc98, nasa ×100, wikipedia, spike, blackfriday).
+  simulation: () => simulationFigures(),
   // One pass over 10,000 workloads × 3 metrics × 20 pods, single-threaded (one core).
   "decision-pass": async () => [
     { name: "scaling.decision_pass_ms", value: round(benchDecisionPass().ms), unit: "ms" },

@@ -123,6 +123,38 @@ const cases: { name: string; spec: Record<string, unknown>; refused?: RegExp }[]
     refused: /spec\.rules\.maxStepUp: Invalid value: "object": needs replicas or percent/,
   },
   {
+    name: "predictive-with-history",
+    spec: {
+      targetRef: target,
+      maxReplicas: 20,
+      metrics: [
+        { type: "Signal", signal: { name: "rps", target: { type: "AverageValue", averageValue: "80" } } },
+      ],
+      predictive: {
+        metric: "rps",
+        horizonSeconds: 600,
+        bucketSeconds: 300,
+        weekly: true,
+        maxErrorPercent: 25,
+        history: {
+          prometheus: { query: 'sum(rate(http_requests_total{app="shop"}[1m]))', lookbackDays: 14 },
+        },
+      },
+    },
+  },
+  {
+    name: "predictive-bucket-not-dividing-a-day",
+    spec: {
+      targetRef: target,
+      maxReplicas: 20,
+      metrics: [
+        { type: "Signal", signal: { name: "rps", target: { type: "AverageValue", averageValue: "80" } } },
+      ],
+      predictive: { bucketSeconds: 420 },
+    },
+    refused: /spec\.predictive: Invalid value: "object": bucketSeconds must divide a day \(86400\) evenly/,
+  },
+  {
     name: "bad-quantity",
     spec: {
       targetRef: target,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FlagError, kubeOptions } from "./kube.js";
+import { FlagError } from "./flag-error.js";
+import { kubeOptions } from "./kube.js";
 
 describe("ballast kube flags", () => {
   it("has sound defaults", () => {

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { systemClock } from "../clock.js";
 import { KubeMode } from "../kube/kube-mode.js";
+import { FlagError } from "./flag-error.js";
 import { isHostPort } from "./host-port.js";
 
 export const KUBE_USAGE = `  ballast kube [--kubeconfig FILE] [--agent-listen HOST:PORT] [--lease-namespace NS] [options]
@@ -21,9 +22,8 @@ export const KUBE_USAGE = `  ballast kube [--kubeconfig FILE] [--agent-listen HO
       --api-listen HOST:PORT       replica-control HTTP/JSON API (default 0.0.0.0:8080; "off" to disable)
       --audit-log FILE             append the API's audit trail to FILE as JSON lines
       --keda-listen HOST:PORT      serve KEDA's external scaler (externalscaler.ExternalScaler) over the signals
+      --prometheus-url URL         Prometheus for policies' predictive.history (demand history at start-up)
 `;
-
-export class FlagError extends Error {}
 
 function int(values: Record<string, unknown>, flag: string, min: number, max: number, def: number): number {
   const raw = values[flag];
@@ -55,6 +55,7 @@ export function kubeOptions(args: string[]) {
         "api-listen": { type: "string", default: "0.0.0.0:8080" },
         "audit-log": { type: "string" },
         "keda-listen": { type: "string" },
+        "prometheus-url": { type: "string" },
       },
     }));
   } catch (e) {
@@ -68,6 +69,9 @@ export function kubeOptions(args: string[]) {
   const listen = address("agent-listen");
   const apiListen = values["api-listen"] === "off" ? undefined : address("api-listen");
   const kedaListen = values["keda-listen"] === undefined ? undefined : address("keda-listen");
+  const prometheusUrl = values["prometheus-url"] as string | undefined;
+  if (prometheusUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(prometheusUrl))
+    throw new FlagError(`--prometheus-url: expected an http(s) URL, got ${JSON.stringify(prometheusUrl)}`);
   const leaseDurationMs = int(values, "lease-duration-seconds", 2, 300, 15) * 1000;
   const leaseRetryMs = int(values, "lease-retry-ms", 100, 60_000, 2000);
   if (leaseRetryMs >= leaseDurationMs)
@@ -86,6 +90,7 @@ export function kubeOptions(args: string[]) {
     apiListen,
     auditLog: values["audit-log"] as string | undefined,
     kedaListen,
+    prometheusUrl,
   };
 }
 

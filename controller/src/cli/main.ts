@@ -5,8 +5,10 @@ import { systemClock } from "../clock.js";
 import { LocalMode } from "../local/local-mode.js";
 import { ConfigFileError } from "../store/config-error.js";
 import { loadLocalConfig } from "../store/local-config.js";
+import { FlagError } from "./flag-error.js";
 import { isHostPort } from "./host-port.js";
-import { FlagError, KUBE_USAGE, runKube } from "./kube.js";
+import { KUBE_USAGE, runKube } from "./kube.js";
+import { runSimulate, SIMULATE_USAGE } from "./simulate.js";
 
 const USAGE = `ballast: autoscaling driven by in-process load signals
 
@@ -22,7 +24,7 @@ Usage:
       --token-file FILE       API tokens, one "token,user[,group;group]" per line
       --state-file FILE       where API overrides persist (default .ballast/state.json beside the config)
       --audit-log FILE        append the API's audit trail to FILE as JSON lines
-${KUBE_USAGE}  ballast --help
+${KUBE_USAGE}${SIMULATE_USAGE}  ballast --help
 `;
 
 function fail(message: string, code = 2): never {
@@ -132,6 +134,14 @@ async function main(): Promise<void> {
         return await runKube(rest);
       } catch (e) {
         if (e instanceof FlagError) fail(`${e.message}\n${USAGE}`);
+        throw e;
+      }
+    case "simulate":
+      try {
+        process.exitCode = await runSimulate(rest);
+        return;
+      } catch (e) {
+        if (e instanceof FlagError) fail(e.message);
         throw e;
       }
     case undefined:

@@ -62,6 +62,8 @@ export interface KubeModeOptions {
   auditLog?: string;
   /** KEDA external scaler address ("host:port"); off when undefined. */
   kedaListen?: string;
+  /** Prometheus base URL for policies' `predictive.history`. */
+  prometheusUrl?: string;
 }
 
 interface PolicyObject extends KubernetesObject {
@@ -263,6 +265,7 @@ export class KubeMode {
             drainDeadlineMs: this.o.drainDeadlineMs,
             drainWaitMs: this.o.drainWaitMs,
             isLeader: () => this.election.isLeader,
+            ...(this.o.prometheusUrl ? { prometheusUrl: this.o.prometheusUrl } : {}),
             onDecision: (policy, decision) => {
               this.feed.emit("decision", policy.namespace, policy.name, decision);
               this.o.onDecision?.(policy, decision);

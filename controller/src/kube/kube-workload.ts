@@ -16,10 +16,12 @@ import {
 import type { Clock } from "../clock.js";
 import type { PodRecord, PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
+import { fetchHistory } from "../metrics/prometheus-history.js";
 import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { type DecideResult, decide, withFailedRescale, withoutScale } from "../scaling/pipeline.js";
+import { PREDICTIVE_DEFAULTS, WorkloadForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput } from "../scaling/types.js";
@@ -55,6 +57,8 @@ export interface KubeWorkloadDeps {
   isLeader: () => boolean;
   /** Called after each decision (dashboard, tests, benchmarks). */
   onDecision?: (policy: ScalingPolicy, decision: Decision) => void;
+  /** Prometheus base URL for `predictive.history` (PromQL range queries at start-up). */
+  prometheusUrl?: string;
 }
 
 /** Rebalancing after a scale-out: how long to wait for the new pods, and over how long to spread it. */
@@ -89,6 +93,9 @@ export class KubeWorkload {
   private overrides: Override[];
   /** Schedules switched on or off at run time; persisted in status.scheduleSwitches. */
   private switches: Record<string, boolean>;
+  /** The demand forecast behind `predictive`, rebuilt when its settings or the metrics change. */
+  private forecast: WorkloadForecast | undefined;
+  private forecastKey = "";
 
   constructor(
     public policy: ScalingPolicy,
@@ -193,14 +200,16 @@ export class KubeWorkload {
       await this.warn("FailedGetScale", message);
       return;
     }
+    const forecast = this.forecastFor();
     const input: DecisionInput = {
       workload: this.key,
       policy: p.spec,
       scale: { specReplicas: reading.specReplicas, statusReplicas: reading.statusReplicas },
       pods: [],
       metrics: [],
-      // Scenarios first, then explicit overrides, which have the last word before behavior.
+      // Floors (forecast, scenarios) first, then rules, then explicit overrides before behavior.
       stages: [
+        ...(forecast ? [forecast.stage(clock.now())] : []),
         scheduleStage(p.spec.schedules ?? [], this.switches),
         rulesStage(p.spec.rules),
         overrideStage(this.overrides),
@@ -225,6 +234,7 @@ export class KubeWorkload {
     const now = clock.now();
     input.metrics = agentMetricValues(effectiveMetrics(p.spec), records, this.deps.registry, now);
     let result = decide(input, this.state, now);
+    forecast?.observe(input, now);
     if (result.decision.rescale) {
       const from = reading.specReplicas;
       const to = result.decision.desiredReplicas;
@@ -407,8 +417,70 @@ export class KubeWorkload {
         this.conditions,
         result.state.lastScaleTime,
         this.overrides,
+        this.forecast?.status(result.decision.at),
       ),
     );
+  }
+
+  /** The forecast for the policy's `predictive`, created (and warmed from Prometheus) on first use. */
+  private forecastFor(): WorkloadForecast | undefined {
+    const spec = this.policy.spec;
+    if (!spec.predictive || spec.predictive.enabled === false) {
+      this.forecast = undefined;
+      this.forecastKey = "";
+      return undefined;
+    }
+    const key = JSON.stringify([spec.predictive, spec.metrics]);
+    if (key !== this.forecastKey) {
+      this.forecastKey = key;
+      this.forecast = new WorkloadForecast(spec);
+      if (spec.predictive.history) void this.warmForecast(key);
+    }
+    return this.forecast;
+  }
+
+  /**
+   * Reads `predictive.history` from Prometheus into a fresh forecast and swaps it in, if the settings
+   * are still the same: the live one keeps learning meanwhile, so nothing waits for Prometheus.
+   */
+  private async warmForecast(key: string): Promise<void> {
+    const spec = this.policy.spec;
+    const history = spec.predictive?.history?.prometheus;
+    if (!history) return;
+    const url = this.deps.prometheusUrl;
+    if (!url) {
+      await this.warn(
+        "FailedHistory",
+        "spec.predictive.history.prometheus is set but the controller runs without --prometheus-url",
+      );
+      return;
+    }
+    const days = history.lookbackDays ?? PREDICTIVE_DEFAULTS.lookbackDays;
+    const bucket = spec.predictive?.bucketSeconds ?? PREDICTIVE_DEFAULTS.bucketSeconds;
+    const end = this.deps.clock.now();
+    try {
+      const series = await fetchHistory({
+        url,
+        query: history.query,
+        start: end - days * 86_400_000,
+        end,
+        stepSeconds: Math.min(60, bucket),
+        field: "spec.predictive.history.prometheus",
+      });
+      if (this.forecastKey !== key) return;
+      const warmed = new WorkloadForecast(spec);
+      warmed.warm(series.t, series.v);
+      this.forecast = warmed;
+      this.deps.log(`${this.key}: demand history: ${series.t.length} points over ${days} days`);
+      await this.event(
+        "Normal",
+        "HistoryLoaded",
+        `${series.t.length} points of demand history over ${days} days from Prometheus`,
+      );
+    } catch (e) {
+      this.deps.log(`${this.key}: demand history: ${(e as Error).message}`);
+      await this.warn("FailedHistory", `reading demand history from Prometheus: ${(e as Error).message}`);
+    }
   }
 
   private async writeStatus(status: PolicyStatus): Promise<void> {

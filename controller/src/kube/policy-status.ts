@@ -1,4 +1,5 @@
 import type { Override } from "../scaling/overrides.js";
+import type { PredictiveStatus } from "../scaling/predictive.js";
 import type { Condition, Decision } from "../scaling/types.js";
 
 export interface StatusCondition extends Condition {
@@ -58,6 +59,8 @@ export interface PolicyStatus {
   currentReplicas: number;
   desiredReplicas: number;
   lastScaleTime?: string;
+  /** Where the forecast floor stands: Active, Learning, NoData, PoorForecast (off by itself), ... */
+  predictive?: { state: PredictiveStatus["state"]; message: string; mapePercent?: number };
   conditions: StatusCondition[];
   lastDecision: {
     time: string;
@@ -79,6 +82,7 @@ export function policyStatus(
   previous: readonly StatusCondition[] | undefined,
   lastScaleTime: number | undefined,
   overrides: readonly Override[] = [],
+  predictive?: PredictiveStatus,
 ): PolicyStatus {
   const at = new Date(decision.at).toISOString();
   const conditions = decision.conditions.map((c) => {
@@ -111,6 +115,10 @@ export function policyStatus(
     },
   };
   if (lastScaleTime !== undefined) status.lastScaleTime = new Date(lastScaleTime).toISOString();
+  if (predictive) {
+    status.predictive = { state: predictive.state, message: predictive.message };
+    if (predictive.mape !== undefined) status.predictive.mapePercent = Math.round(predictive.mape * 10) / 10;
+  }
   return status;
 }
 

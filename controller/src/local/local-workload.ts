@@ -6,9 +6,10 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { decide } from "../scaling/pipeline.js";
+import { WorkloadForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
-import type { AutoscalerState, Decision, PodInfo } from "../scaling/types.js";
+import type { AutoscalerState, Decision, DecisionInput, PodInfo } from "../scaling/types.js";
 import type { LocalWorkload as LocalWorkloadConfig } from "../store/local-config.js";
 import type { LocalState } from "../store/local-state.js";
 import { FrontProxy } from "./front-proxy.js";
@@ -33,6 +34,8 @@ export class LocalWorkload {
   readonly front: FrontProxy;
   frontPort = 0;
   private state: AutoscalerState | undefined;
+  /** The demand forecast behind `predictive`; it learns from the run (no Prometheus history here). */
+  private readonly forecast: WorkloadForecast | undefined;
   private actuation: Promise<void> = Promise.resolve();
   lastDecision: Decision | undefined;
   /** Recent decisions that said something new, oldest first. */
@@ -40,6 +43,14 @@ export class LocalWorkload {
 
   constructor(private readonly options: LocalWorkloadOptions) {
     const c = options.config;
+    const predictive = c.policy.predictive;
+    if (predictive && predictive.enabled !== false) {
+      this.forecast = new WorkloadForecast(c.policy);
+      if (predictive.history)
+        options.log(
+          `${c.name}: predictive.history is read in kube mode (ballast kube --prometheus-url); here the forecast learns from the run`,
+        );
+    }
     this.pool = new LocalProcessPool({
       workload: c.name,
       command: c.command,
@@ -131,22 +142,21 @@ export class LocalWorkload {
       .active()
       .map((r) => this.pool.record(r))
       .filter((r) => r !== undefined);
-    const { decision, state } = decide(
-      {
-        workload: this.name,
-        policy,
-        scale: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas },
-        pods: this.pods(now),
-        metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
-        stages: [
-          scheduleStage(policy.schedules ?? [], this.options.state.scheduleSwitches(this.name)),
-          rulesStage(policy.rules),
-          overrideStage(this.overrides()),
-        ],
-      },
-      this.state,
-      now,
-    );
+    const input: DecisionInput = {
+      workload: this.name,
+      policy,
+      scale: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas },
+      pods: this.pods(now),
+      metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
+      stages: [
+        ...(this.forecast ? [this.forecast.stage(now)] : []),
+        scheduleStage(policy.schedules ?? [], this.options.state.scheduleSwitches(this.name)),
+        rulesStage(policy.rules),
+        overrideStage(this.overrides()),
+      ],
+    };
+    const { decision, state } = decide(input, this.state, now);
+    this.forecast?.observe(input, now);
     this.state = state;
     this.lastDecision = decision;
     if (decision.rescale || this.decisions[this.decisions.length - 1]?.summary !== decision.summary) {

@@ -139,6 +139,24 @@ export interface PolicyRules {
   minReadyReplicas?: number;
 }
 
+/** A floor from the forecast demand of one metric (see predictive.ts). */
+export interface PredictiveSpec {
+  /** Default true. */
+  enabled?: boolean;
+  /** The metric to forecast, by its name; default the first with an AverageValue or Utilization target. */
+  metric?: string;
+  /** How far ahead the floor looks (default 600). */
+  horizonSeconds?: number;
+  /** Demand is averaged per bucket of this width (default 300). */
+  bucketSeconds?: number;
+  /** Learn a weekly cycle beside the daily one (default true). */
+  weekly?: boolean;
+  /** Above this backtest error the floor switches itself off (default 25). */
+  maxErrorPercent?: number;
+  /** Longer history read at start-up, so the forecast does not start from nothing. */
+  history?: { prometheus: { query: string; lookbackDays?: number } };
+}
+
 export interface ScalingPolicySpec {
   /** Defaults to 1; 0 needs an Object or External metric (scale to zero). */
   minReplicas?: number;
@@ -150,6 +168,7 @@ export interface ScalingPolicySpec {
   /** Scenario windows with their own replica bands (see schedule.ts). */
   schedules?: ScheduleWindow[];
   rules?: PolicyRules;
+  predictive?: PredictiveSpec;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { LoadPhase } from "../local/load-profile.js";
+import { validatePredictive } from "../scaling/predictive.js";
 import { validateRules } from "../scaling/rules.js";
 import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
@@ -124,6 +125,13 @@ function checkWorkload(c: Checker, raw: unknown, path: Path): LocalWorkload | un
       (w.policy as ScalingPolicySpec | undefined)?.rules,
       fieldName([...path, "policy", "rules"]),
     ),
+    ...(isObject(w.policy)
+      ? validatePredictive(
+          w.policy.predictive,
+          w.policy as unknown as ScalingPolicySpec,
+          fieldName([...path, "policy", "predictive"]),
+        )
+      : []),
   ];
   for (const e of errors) {
     const i = e.indexOf(": ");

@@ -1,3 +1,4 @@
+import { validatePredictive } from "../scaling/predictive.js";
 import { validateRules } from "../scaling/rules.js";
 import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
@@ -58,6 +59,11 @@ export function parseScalingPolicy(obj: RawObject): ParsedPolicy {
     ...validatePolicySpec(policySpec, "spec", { allowFields: ["predictive", "schedules", "rules"] }),
     ...validateSchedules(policySpec.schedules, "spec.schedules"),
     ...validateRules(policySpec.rules, "spec.rules"),
+    ...validatePredictive(
+      policySpec.predictive,
+      policySpec as unknown as ScalingPolicySpec,
+      "spec.predictive",
+    ),
   );
   if (problems.length > 0) return { problems };
   return {

@@ -1,0 +1,87 @@
+/**
+ * The policies `ballast simulate` compares, in the reference setup (each pod 100 req/s at 100 % of a
+ * 1-core request, ready 30 s after creation, 2 to 200 replicas).
+ *
+ * - `hpa-cpu`: the upstream HPA as shipped: cpu Utilization 50 %, tolerance 0.1, no `behavior` (the
+ *   ×2-or-4 scale-up cap, 300 s scale-down stabilization), a sync every 15 s on the mean usage of a 15 s
+ *   window that ends 15 s before the sync (kubelet → metrics-server lag).
+ * - `hpa-signals`: the same core and policy fed each second by the pods' pushed usage.
+ * - `ballast`: Ballast's policy: the served request rate per pod against 75 % of capacity and the
+ *   in-flight requests per pod (a queue that forms is overload the rate cannot show once CPU saturates),
+ *   pushed each second, a quick scale-up and a paced scale-down, and a 10-minute forecast floor.
+ */
+import type { ControllerConfig, ScalingPolicySpec } from "../scaling/types.js";
+
+export interface SimPolicy {
+  name: string;
+  description: string;
+  spec: ScalingPolicySpec;
+  /** A decision every this many seconds. */
+  syncSeconds: number;
+  /** Each sample is the mean over this window ... */
+  windowSeconds: number;
+  /** ... which ends this long before the decision. */
+  lagSeconds: number;
+  config?: Partial<ControllerConfig>;
+}
+
+const BOUNDS = { minReplicas: 2, maxReplicas: 200 };
+
+const CPU_50: ScalingPolicySpec["metrics"] = [
+  { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+];
+
+export const REFERENCE_POLICIES: readonly SimPolicy[] = Object.freeze([
+  {
+    name: "hpa-cpu",
+    description: "HPA on cpu 50 %, 15 s sync, metrics 15–30 s old",
+    spec: { ...BOUNDS, metrics: CPU_50 },
+    syncSeconds: 15,
+    windowSeconds: 15,
+    lagSeconds: 15,
+  },
+  {
+    name: "hpa-signals",
+    description: "HPA core on cpu 50 %, pushed usage every 1 s",
+    spec: { ...BOUNDS, metrics: CPU_50 },
+    syncSeconds: 1,
+    windowSeconds: 1,
+    lagSeconds: 0,
+  },
+  {
+    name: "ballast",
+    description: "rps 75/pod + in-flight 4/pod pushed every 1 s, quick up, paced down, forecast floor",
+    spec: {
+      ...BOUNDS,
+      metrics: [
+        { type: "Signal", signal: { name: "rps", target: { type: "AverageValue", averageValue: "75" } } },
+        { type: "Signal", signal: { name: "inflight", target: { type: "AverageValue", averageValue: "4" } } },
+      ],
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: "Max",
+          policies: [
+            { type: "Percent", value: 100, periodSeconds: 10 },
+            { type: "Pods", value: 4, periodSeconds: 10 },
+          ],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 120,
+          selectPolicy: "Max",
+          policies: [{ type: "Percent", value: 20, periodSeconds: 60 }],
+        },
+      },
+      predictive: {
+        metric: "rps",
+        horizonSeconds: 600,
+        bucketSeconds: 300,
+        weekly: true,
+        maxErrorPercent: 25,
+      },
+    },
+    syncSeconds: 1,
+    windowSeconds: 1,
+    lagSeconds: 0,
+  },
+] satisfies SimPolicy[]);
