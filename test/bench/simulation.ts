@@ -48,7 +48,11 @@ export async function simulationFigures(traces: readonly string[] = SIM_TRACES):
       }
       figures.push(podHours, violation);
     }
-    figures.push({ name: `sim.${name}.oracle.pod_hours`, value: round(result.oraclePodHours, 1), unit: "pod-h" });
+    figures.push({
+      name: `sim.${name}.oracle.pod_hours`,
+      value: round(result.oraclePodHours, 1),
+      unit: "pod-h",
+    });
     process.stderr.write(
       `  ${name}: ${result.seconds.toLocaleString("en-US")} s simulated in ${((performance.now() - began) / 1000).toFixed(1)} s\n`,
     );
