@@ -183,7 +183,17 @@ export function buildReport(
 
 export function formatTable(report: SimulationReport): string {
   const rows = [
-    ["policy", "pod-hours", "vs first", "violation min", "actions", "peak", "dropped req", "forecast"],
+    [
+      "policy",
+      "pod-hours",
+      "vs first",
+      "violation min",
+      "queueing min",
+      "actions",
+      "peak",
+      "dropped req",
+      "forecast",
+    ],
   ];
   for (const p of report.policies) {
     const c = report.comparison.policies[p.name];
@@ -192,6 +202,7 @@ export function formatTable(report: SimulationReport): string {
       p.podHours.toFixed(1),
       c ? `${((c.podHoursRatio - 1) * 100).toFixed(1)} %` : "",
       p.violationMinutes.toFixed(2),
+      p.queueingMinutes.toFixed(2),
       String(p.scalingActions),
       String(p.peakReplicas),
       String(Math.round(p.droppedRequests)),
@@ -204,6 +215,7 @@ export function formatTable(report: SimulationReport): string {
     "(oracle)",
     report.oraclePodHours.toFixed(1),
     "",
+    "0.00",
     "0.00",
     "",
     "",

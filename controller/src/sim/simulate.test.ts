@@ -60,9 +60,18 @@ describe("workload model", () => {
     const m = new WorkloadModel(REFERENCE_WORKLOAD, 2, 0);
     expect(m.step(0, 170).violating).toBe(false);
     const o = m.step(1, 250);
-    expect(o).toMatchObject({ served: 200, queued: 50, ready: 2, violating: true, utilization: 1 });
+    expect(o).toMatchObject({
+      served: 200,
+      queued: 50,
+      ready: 2,
+      violating: true,
+      queueing: false,
+      utilization: 1,
+    });
+    // 250 waiting for 200/s: a new request would wait 1.25 s, above the 0.5 s queueing SLO.
+    expect(m.step(2, 400)).toMatchObject({ queued: 250, queueing: true });
     m.setReplicas(4, 2);
-    expect(m.step(10, 0).ready).toBe(2);
+    expect(m.step(10, 0)).toMatchObject({ ready: 2, served: 200, queued: 50, queueing: false });
     expect(m.readyCount(31)).toBe(2);
     expect(m.readyCount(32)).toBe(4);
     // Scale-in takes the pods that are not ready first.

@@ -46,6 +46,8 @@ export interface PolicyResult {
   description: string;
   podHours: number;
   violationMinutes: number;
+  /** Minutes in which a new request would have waited longer than the queueing SLO (latency). */
+  queueingMinutes: number;
   scalingActions: number;
   peakReplicas: number;
   meanReplicas: number;
@@ -112,6 +114,7 @@ class PolicyRunner {
   private readonly metrics: readonly MetricSpec[];
   podSeconds = 0;
   violatingSeconds = 0;
+  queueingSeconds = 0;
   actions = 0;
   peak = 0;
   served = 0;
@@ -146,6 +149,7 @@ class PolicyRunner {
     this.ring.record(s, o, cost / this.model.settings.capacityPerPod);
     this.podSeconds += o.pods;
     if (o.violating) this.violatingSeconds++;
+    if (o.queueing) this.queueingSeconds++;
     this.served += o.served;
     this.dropped += o.dropped;
     if (sync) this.decideAt(s + 1);
@@ -250,6 +254,7 @@ class PolicyRunner {
       description: this.policy.description,
       podHours: this.podSeconds / 3600,
       violationMinutes: this.violatingSeconds / 60,
+      queueingMinutes: this.queueingSeconds / 60,
       scalingActions: this.actions,
       peakReplicas: this.peak,
       meanReplicas: seconds > 0 ? this.podSeconds / seconds : 0,

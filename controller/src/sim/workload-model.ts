@@ -18,6 +18,8 @@ export interface WorkloadModelSettings {
   sloUtilization: number;
   /** Queued requests older than this are dropped (clients time out). */
   queueTimeoutSeconds: number;
+  /** A second counts as queueing when a request arriving then would wait longer than this. */
+  queueSloSeconds: number;
 }
 
 export const REFERENCE_WORKLOAD: Readonly<WorkloadModelSettings> = Object.freeze({
@@ -27,6 +29,7 @@ export const REFERENCE_WORKLOAD: Readonly<WorkloadModelSettings> = Object.freeze
   readinessSeconds: 10,
   sloUtilization: 0.9,
   queueTimeoutSeconds: 10,
+  queueSloSeconds: 0.5,
 });
 
 interface SimPod {
@@ -45,6 +48,8 @@ export interface SecondOutcome {
   pods: number;
   ready: number;
   violating: boolean;
+  /** A request arriving now would wait longer than `queueSloSeconds` behind the queue. */
+  queueing: boolean;
   /** CPU of each ready pod, as a fraction of its request. */
   utilization: number;
 }
@@ -119,6 +124,7 @@ export class WorkloadModel {
       pods: this.pods.length,
       ready,
       violating: offered > s.sloUtilization * capacity,
+      queueing: queued > 0 && (capacity === 0 || queued / capacity > s.queueSloSeconds),
       utilization: capacity > 0 ? served / capacity : 0,
     };
     this.last = out;
