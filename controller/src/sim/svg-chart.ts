@@ -6,6 +6,8 @@
 import type { SimulationResult } from "./simulate.js";
 
 const COLORS = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"];
+/** Dashes tell lines apart where two policies decide alike and their lines lie on top of each other. */
+const DASHES = ["", "7 4", "", "2 3", "7 2 2 2", ""];
 const W = 1200;
 const H = 640;
 const LEFT = 64;
@@ -78,7 +80,7 @@ export function renderChart(result: SimulationResult, title: string, capacityPer
     if (!p) return;
     const lx = LEFT + i * 370;
     out.push(
-      `<g class="legend" data-policy="${esc(name)}"><line x1="${lx}" y1="46" x2="${lx + 22}" y2="46" stroke="${COLORS[i % COLORS.length]}" stroke-width="3"/>`,
+      `<g class="legend" data-policy="${esc(name)}"><line x1="${lx}" y1="46" x2="${lx + 22}" y2="46" stroke="${COLORS[i % COLORS.length]}" stroke-width="3" stroke-dasharray="${DASHES[i % DASHES.length]}"/>`,
       `<text x="${lx + 28}" y="50">${esc(name)}: ${fmt(p.podHours)} pod-h, ${fmt(p.violationMinutes, 2)} violation min, peak ${p.peakReplicas}</text></g>`,
     );
   });
@@ -94,7 +96,7 @@ export function renderChart(result: SimulationResult, title: string, capacityPer
   );
   // Time axis: about 8 labels in UTC.
   const span = (tl.t[n - 1] ?? 0) - (tl.t[0] ?? 0);
-  const dayFormat = span > 3 * 86_400_000;
+  const dayFormat = span > 20 * 86_400_000;
   const every = Math.max(1, Math.floor(n / 8));
   for (let i = 0; i < n; i += every) {
     const d = new Date(tl.t[i] as number).toISOString();
@@ -126,7 +128,7 @@ export function renderChart(result: SimulationResult, title: string, capacityPer
   names.forEach((name, i) => {
     const ys = (tl.replicas[name] ?? []).map((v) => (Number.isNaN(v) ? v : y(v)));
     out.push(
-      `<path class="replicas" data-policy="${esc(name)}" d="${path(xs, ys)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`,
+      `<path class="replicas" data-policy="${esc(name)}" d="${path(xs, ys)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" stroke-dasharray="${DASHES[i % DASHES.length]}"/>`,
     );
   });
   // Violations panel.
