@@ -40,8 +40,11 @@ export class LoadMeter {
   private inflight = 0;
   private inflightMax = 0;
   private area = 0; // Σ inflight × ms since the window started
-  private lastChange: number;
-  private windowStart: number; // performance.now() at window start
+  // Set here, not only in the constructor: a field that starts out undefined is stored tagged, so each
+  // request's time would become a new heap number behind a write barrier; one that starts as a
+  // fractional number is updated in place.
+  private lastChange = performance.now();
+  private windowStart = performance.now(); // performance.now() at window start
   private windowStartWall: number; // Date.now() at window start
   private completed = 0;
   private errors = 0;

@@ -7,6 +7,7 @@ import { benchDecisionPass } from "./decision-pass.js";
 import type { Figure } from "./figure.js";
 import { kubeReaction } from "./kube-reaction.js";
 import { lazyReady } from "./lazy-ready.js";
+import { sdkCpu } from "./sdk-cpu.js";
 import { sdkHotPath } from "./sdk-hot-path.js";
 import { sdkOverhead } from "./sdk-overhead.js";
 import { simulationFigures } from "./simulation.js";
@@ -14,6 +15,8 @@ import { simulationFigures } from "./simulation.js";
 const benches: Record<string, () => Promise<Figure[]>> = {
   "sdk-overhead": sdkOverhead,
   "sdk-hot-path": sdkHotPath,
+  // Instructions and CPU ns per request with and without the SDK (perf counters, else callgrind).
+  "sdk-cpu": sdkCpu,
   "agent-rss": agentIdleRss,
   "agent-rss-connected": agentRss,
   "agent-start": agentStartToReady,

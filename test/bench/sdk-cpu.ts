@@ -1,0 +1,453 @@
+// What @ballast/sdk costs per HTTP request in CPU work, counted rather than timed: the hello-world
+// server with and without instrument(), a fixed number of requests from the same load generator, in
+// paired rounds. Other work on the shared cores moves CPU time by ±10 % per window and instruction
+// counts not at all; what still moves them is each server's own GC and JIT (a scavenge landing in one
+// round and not the other), so the figures are medians over rounds and the log shows each round.
+//
+// Instructions come from the CPU's counters through `perf stat` where the machine exposes them; in a VM
+// without a virtual PMU ("PMU not available due to virtualization" in dmesg) they come from valgrind's
+// callgrind, which counts the instructions it executes itself. CPU time comes from the scheduler's
+// per-thread runtime (/proc/PID/task/*/schedstat, in ns) on the native servers.
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import autocannon from "autocannon";
+import { agentCli, freePort, type Proc, repoRoot, run, waitFor } from "../support/processes.js";
+import type { Figure } from "./figure.js";
+
+const helloWorld = join(repoRoot, "sdk/dist/examples/hello-world/main.js");
+const execFileP = promisify(execFile);
+
+const NATIVE_ROUNDS = 4;
+const NATIVE_REQUESTS = 10_000;
+const NATIVE_WARMUP = 10_000;
+// Under callgrind a server answers ~1,000 requests/s. The warm-up runs with instrumentation off
+// (several times faster) until V8 has tiered up; the first rounds after switching it on are dropped:
+// V8 sizes its young generation by allocation throughput, which just fell ~20×, and GCs settle.
+const CG_WARMUP = 12_000;
+const CG_DISCARD = 2;
+const CG_ROUNDS = 6;
+const CG_REQUESTS = 2_500;
+const CONNECTIONS = 20;
+
+// perf events: user-space instructions and cycles are what the SDK's JavaScript and V8 add; the
+// kernel-side ones (":k", root or perf_event_paranoid ≤ 1 only) would show work done for it in
+// syscalls. Syscall entries count that kernel work without a PMU: the SDK makes no syscall per request
+// (its clock reads go through the vDSO), so they should be equal.
+const HW_USER = ["instructions:u", "cycles:u"];
+const HW_KERNEL = ["instructions:k", "cycles:k"];
+const SYSCALLS = "raw_syscalls:sys_enter";
+
+type Counts = Map<string, number>;
+
+/** One measured window of a server: requests served and what they cost. */
+interface Window {
+  requests: number;
+  /** CPU time of all the server's threads, user and kernel (NaN under callgrind). */
+  cpuNs: number;
+  /** The same split in 10 ms ticks, for the user-space share. */
+  userTicks: number;
+  sysTicks: number;
+  counts: Counts;
+}
+
+export async function sdkCpu(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  const hasPerf = (await perfEvents(["task-clock"])) !== undefined;
+  const userHw = hasPerf ? await perfEvents(HW_USER) : undefined;
+  const kernelHw = userHw ? await perfEvents(HW_KERNEL) : undefined;
+  const syscalls = hasPerf ? await perfEvents([SYSCALLS]) : undefined;
+  if (!hasPerf) notes.push("perf not found: no hardware counters, no syscall counts");
+  else if (!userHw) notes.push("perf: no hardware counters here (a VM without a virtual PMU?)");
+  if (hasPerf && !syscalls) notes.push(`perf: ${SYSCALLS} not permitted (root or paranoid ≤ -1)`);
+  const events = [...(userHw ?? []), ...(kernelHw ?? []), ...(syscalls ?? [])];
+
+  const native = await measureNative(events);
+  const perReq = (key: string) => (w: Window) => (w.counts.get(key) ?? Number.NaN) / w.requests;
+  const cpuPerReq = (w: Window) => w.cpuNs / w.requests;
+  // User-space share of the plain server's CPU time, pooled over its windows (10 ms ticks each).
+  const userShare =
+    sum(native.map(([b]) => b.userTicks)) / sum(native.map(([b]) => b.userTicks + b.sysTicks));
+  const basePlainNs = median(native.map(([b]) => cpuPerReq(b)));
+  log(`native CPU ns/request, instrumented − plain: ${diffs(native, cpuPerReq).join(", ")}`);
+  log(`plain server: ${Math.round(basePlainNs)} ns/request, ${Math.round(userShare * 100)} % in user space`);
+  figures.push(paired("sdk.http.cpu_ns_per_request", native, cpuPerReq, "ns/request", 0));
+  if (syscalls) {
+    figures.push(paired("sdk.http.syscalls_per_request", native, perReq(SYSCALLS), "syscalls/request", 3));
+  }
+
+  let overheadNs: number | undefined;
+  if (userHw) {
+    const instr = perReq("instructions:u");
+    // Cycles of the whole request path where the kernel's can be counted too, else user space only.
+    const cycles = (w: Window) => perReq("cycles:u")(w) + (kernelHw ? perReq("cycles:k")(w) : 0);
+    const cpu = (w: Window) => (kernelHw ? w.cpuNs : w.cpuNs * userShare);
+    // The clock while the plain server ran: its cycles per ns of its own CPU time.
+    const ghz = median(native.map(([b]) => (cycles(b) * b.requests) / cpu(b)));
+    log(`instructions:u, instrumented − plain: ${diffs(native, instr).join(", ")}`);
+    log(`cycles, instrumented − plain: ${diffs(native, cycles).join(", ")}; ${ghz.toFixed(2)} GHz`);
+    const ns = (w: Window) => cycles(w) / ghz;
+    figures.push(
+      paired("sdk.http.instructions_per_request", native, instr, "instructions/request", 0),
+      overhead("sdk.http.overhead_instructions", native, instr, "instructions/request"),
+    );
+    overheadNs = median(native.map(([b, m]) => ns(m) - ns(b)));
+    if (kernelHw) {
+      const k = perReq("instructions:k");
+      figures.push(paired("sdk.http.kernel_instructions_per_request", native, k, "instructions/request", 0));
+    }
+  } else if (await hasValgrind()) {
+    const cg = await measureCallgrind().catch((e: Error) => {
+      notes.push(`callgrind run failed: ${e.message}`);
+      return undefined;
+    });
+    if (!cg) return report(figures, notes);
+    const instr = perReq("Ir");
+    log(`callgrind plain: ${cg.map(([b]) => Math.round(instr(b))).join(", ")} instructions/request`);
+    log(`callgrind instrumented − plain: ${diffs(cg, instr).join(", ")}`);
+    const pooled = sum(cg.map(([, m]) => m.counts.get("Ir") ?? 0)) / sum(cg.map(([, m]) => m.requests));
+    const pooledBase = sum(cg.map(([b]) => b.counts.get("Ir") ?? 0)) / sum(cg.map(([b]) => b.requests));
+    log(`callgrind pooled over all rounds: ${Math.round(pooled - pooledBase)} instructions/request`);
+    // Without cycle counts the SDK's extra instructions are priced at the plain server's own native
+    // speed in user space (its user-space ns per request ÷ its instructions per request): the SDK adds
+    // no syscalls (see syscalls_per_request), so its cost is all user space.
+    const nsPerInstr = (basePlainNs * userShare) / median(cg.map(([b]) => instr(b)));
+    log(`plain server: ${nsPerInstr.toFixed(3)} ns per user-space instruction natively`);
+    const ns = (w: Window) => instr(w) * nsPerInstr;
+    figures.push(
+      paired("sdk.http.instructions_per_request", cg, instr, "instructions/request", 0),
+      overhead("sdk.http.overhead_instructions", cg, instr, "instructions/request"),
+    );
+    overheadNs = median(cg.map(([b, m]) => ns(m) - ns(b)));
+  } else {
+    notes.push("valgrind not found either: sdk.http.instructions_per_request and overhead_* unavailable");
+  }
+  if (overheadNs !== undefined) {
+    // Against the plain server's whole CPU time per request (user and kernel), as throughput sees it.
+    figures.push({
+      name: "sdk.http.overhead_cpu_ns",
+      value: round(overheadNs, 0),
+      unit: "ns/request",
+      baseline: round(basePlainNs, 0),
+      ratio: round((basePlainNs + overheadNs) / basePlainNs, 4),
+    });
+    // The goal: ≤ 300 ns of CPU per request and ≤ 2 % of the plain server's CPU per request.
+    const pct = (overheadNs / basePlainNs) * 100;
+    const met = overheadNs <= 300 && pct <= 2;
+    log(
+      `goal ≤ 300 ns and ≤ 2 %: ${Math.round(overheadNs)} ns, ${pct.toFixed(2)} % → ${met ? "met" : "NOT met"}`,
+    );
+  }
+  return report(figures, notes);
+}
+
+function report(figures: Figure[], notes: string[]): Figure[] {
+  for (const n of notes) log(`unavailable: ${n}`);
+  return figures;
+}
+
+// ---- native servers (with a real agent, as deployed) ---------------------------------------------
+
+async function measureNative(events: string[]): Promise<Rounds> {
+  const dir = mkdtempSync(join(tmpdir(), "ballast-bench-"));
+  const socket = join(dir, "agent.sock");
+  const agent = run(agentCli, [
+    `--socket=${socket}`,
+    "--probe-host=127.0.0.1",
+    "--probe-port=0",
+    "--usage-source=none",
+  ]);
+  const servers: Proc[] = [agent];
+  try {
+    await waitFor(() => agent.output().includes("ballast-agent:"), 10_000, "agent");
+    const serve = async (instrumented: boolean) => {
+      const port = await freePort();
+      const p = run(helloWorld, [], {
+        PORT: String(port),
+        BALLAST_INSTRUMENT: instrumented && !process.env.BENCH_AA ? "1" : "0",
+        BALLAST_AGENT_SOCKET: socket,
+      });
+      servers.push(p);
+      await waitFor(() => p.output().includes("listening"), 10_000, "hello-world");
+      return { port, pid: p.child.pid as number };
+    };
+    const plain = await serve(false);
+    const inst = await serve(true);
+    await load(plain.port, NATIVE_WARMUP);
+    await load(inst.port, NATIVE_WARMUP);
+    const rounds: Rounds = [];
+    for (let i = 0; i < NATIVE_ROUNDS; i++) {
+      // ABBA: whatever favours the first (or second) window of a pair cancels out over the rounds.
+      if (i % 2 === 0) {
+        const b = await nativeWindow(plain, events);
+        rounds.push([b, await nativeWindow(inst, events)]);
+      } else {
+        const m = await nativeWindow(inst, events);
+        rounds.push([await nativeWindow(plain, events), m]);
+      }
+    }
+    return rounds;
+  } finally {
+    for (const p of servers.reverse()) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function nativeWindow(server: { port: number; pid: number }, events: string[]): Promise<Window> {
+  const perf = events.length > 0 ? await perfAttach(server.pid, events) : undefined;
+  const cpu0 = cpuNs(server.pid);
+  const [user0, sys0] = cpuTicks(server.pid);
+  const requests = await load(server.port, NATIVE_REQUESTS);
+  const cpu = cpuNs(server.pid) - cpu0;
+  const [user1, sys1] = cpuTicks(server.pid);
+  const counts = perf ? await perf() : new Map<string, number>();
+  return { requests, cpuNs: cpu, userTicks: user1 - user0, sysTicks: sys1 - sys0, counts };
+}
+
+/** User and kernel CPU time of `pid` (all threads) in clock ticks, from /proc/PID/stat. */
+function cpuTicks(pid: number): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return [Number(fields[11]), Number(fields[12])];
+}
+
+/**
+ * CPU time of every thread of `pid` in ns: the scheduler's exact runtime, where /proc/PID/stat only
+ * has 10 ms ticks (±1 tick per thread per window, a few % of a short window).
+ */
+export function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns;
+}
+
+// ---- perf -------------------------------------------------------------------------------------------
+
+/** Whether perf can count all of `events` here (a run of `true`); undefined when not. */
+async function perfEvents(events: string[]): Promise<string[] | undefined> {
+  try {
+    const { stderr } = await execFileP("perf", ["stat", "-x", ",", "-e", events.join(","), "--", "true"]);
+    const counts = parsePerf(stderr);
+    return events.every((e) => counts.has(e)) ? events : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts counting `events` in process `pid` (all its threads); the returned function stops and reads. */
+async function perfAttach(pid: number, events: string[]): Promise<() => Promise<Counts>> {
+  const child = spawn("perf", ["stat", "-x", ",", "-e", events.join(","), "-p", String(pid)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  // perf prints nothing once attached; it opens its counters well within this.
+  await sleep(200);
+  return async () => {
+    child.kill("SIGINT");
+    await exited;
+    return parsePerf(err);
+  };
+}
+
+/** perf stat -x, lines: value,unit,event,...; "<not supported>" and "<not counted>" are left out. */
+function parsePerf(text: string): Counts {
+  const counts: Counts = new Map();
+  for (const line of text.split("\n")) {
+    const [value, , event] = line.split(",");
+    if (event && value && /^[\d.]+$/.test(value)) counts.set(event, Number(value));
+  }
+  return counts;
+}
+
+// ---- callgrind (instruction counts without a PMU) ------------------------------------------------
+
+async function hasValgrind(): Promise<boolean> {
+  try {
+    await execFileP("valgrind", ["--version"]);
+    await execFileP("vgdb", ["--help"]).catch((e: { stdout?: string }) => {
+      if (!e.stdout?.includes("vgdb")) throw e;
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Both servers under callgrind at once (instruction counts do not depend on timing, so they need not
+ * take turns), without an agent: each request runs the same SDK code, and the per-second work of a
+ * connected SDK (report timer, event-loop delay sampling, the GC profiler read once per window) would
+ * be ~50× too large per request at callgrind's speed. So this counts the per-request path only; the
+ * native rounds (with an agent) carry the rest, in time. `vgdb … dump` writes the counts since the
+ * previous dump and zeroes them.
+ */
+async function measureCallgrind(): Promise<Rounds> {
+  const dir = mkdtempSync(join(tmpdir(), "ballast-bench-cg-"));
+  const servers: CgServer[] = [];
+  try {
+    servers.push(await startCallgrind("plain", false, dir), await startCallgrind("inst", true, dir));
+    await Promise.all(servers.map(async (s) => s.ready));
+    const [plain, inst] = servers as [CgServer, CgServer];
+    await Promise.all(servers.map((s) => load(s.port, CG_WARMUP)));
+    await Promise.all(servers.map((s) => execFileP("vgdb", [`--pid=${s.pid}`, "instrumentation", "on"])));
+    const rounds: Rounds = [];
+    for (let i = 0; i < CG_DISCARD + CG_ROUNDS; i++) {
+      const [b, m] = await Promise.all([cgWindow(plain, dir), cgWindow(inst, dir)]);
+      if (i >= CG_DISCARD) rounds.push([b, m]);
+    }
+    return rounds;
+  } finally {
+    for (const s of servers) s.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface CgServer {
+  name: string;
+  port: number;
+  pid: number;
+  ready: Promise<unknown>;
+  kill: () => void;
+}
+
+async function startCallgrind(name: string, instrumented: boolean, dir: string): Promise<CgServer> {
+  const port = await freePort();
+  const child = spawn(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      `--callgrind-out-file=${join(dir, name)}.%p`,
+      process.execPath,
+      helloWorld,
+    ],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        BALLAST_INSTRUMENT: instrumented && !process.env.BENCH_AA ? "1" : "0",
+        BALLAST_AGENT_SOCKET: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", () => {});
+  // The server's SIGTERM handler would drain; nothing here needs a clean exit or the final dump.
+  const kill = () => child.kill("SIGKILL");
+  const ready = waitFor(() => out.includes("listening"), 60_000, `${name} under callgrind`);
+  return { name, port, pid: child.pid as number, ready, kill };
+}
+
+async function cgWindow(s: CgServer, dir: string): Promise<Window> {
+  await cgDump(s, dir);
+  const requests = await load(s.port, CG_REQUESTS);
+  const Ir = await cgDump(s, dir);
+  return {
+    requests,
+    cpuNs: Number.NaN,
+    userTicks: Number.NaN,
+    sysTicks: Number.NaN,
+    counts: new Map([["Ir", Ir]]),
+  };
+}
+
+/** Dumps the counts since the last dump (or the start) and returns the instructions executed. */
+async function cgDump(s: CgServer, dir: string): Promise<number> {
+  await execFileP("vgdb", [`--pid=${s.pid}`, "dump"]);
+  const prefix = `${s.name}.${s.pid}.`;
+  const latest = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix))
+    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
+    .at(-1);
+  if (!latest) throw new Error(`no callgrind dump for ${s.name}`);
+  const text = readFileSync(join(dir, latest), "utf8");
+  const m = /^(?:totals|summary): (\d+)/m.exec(text);
+  if (!m) throw new Error(`no totals in ${latest}`);
+  rmSync(join(dir, latest));
+  return Number(m[1]);
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------
+
+/** Sends `amount` requests over CONNECTIONS keep-alive connections; returns how many were answered. */
+async function load(port: number, amount: number): Promise<number> {
+  const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: CONNECTIONS, amount });
+  if (r.errors > 0 || r.non2xx > 0)
+    throw new Error(`load on :${port}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+  return r.requests.total;
+}
+
+type Rounds = Array<[Window, Window]>;
+
+/** Instrumented (median over rounds) against plain (same). */
+function paired(
+  name: string,
+  rounds: Rounds,
+  f: (w: Window) => number,
+  unit: string,
+  digits: number,
+): Figure {
+  const value = median(rounds.map(([, m]) => f(m)));
+  const baseline = median(rounds.map(([b]) => f(b)));
+  return {
+    name,
+    value: round(value, digits),
+    unit,
+    baseline: round(baseline, digits),
+    ratio: round(value / baseline, 4),
+  };
+}
+
+/** The SDK's extra per request: median of each round's instrumented − plain; ratio against plain. */
+function overhead(name: string, rounds: Rounds, f: (w: Window) => number, unit: string): Figure {
+  const value = median(rounds.map(([b, m]) => f(m) - f(b)));
+  const baseline = median(rounds.map(([b]) => f(b)));
+  return {
+    name,
+    value: round(value, 0),
+    unit,
+    baseline: round(baseline, 0),
+    ratio: round((baseline + value) / baseline, 4),
+  };
+}
+
+/** Each round's instrumented − plain, rounded, for the log. */
+function diffs(rounds: Rounds, f: (w: Window) => number): number[] {
+  return rounds.map(([b, m]) => Math.round(f(m) - f(b)));
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function log(s: string): void {
+  process.stderr.write(`  ${s}\n`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
