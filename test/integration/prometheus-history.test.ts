@@ -4,6 +4,7 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forecastFromHistory } from "../../controller/src/metrics/forecast-history.js";
 import {
   fetchHistory,
   type HistoryQuery,
@@ -127,6 +128,46 @@ describe.skipIf(missing !== undefined)(
         expect(t).toBe(ms(dataStart + i * 15 * MINUTE));
         expect(coarse.v[i]).toBe(demand(t / 1000, "web"));
       });
+    });
+
+    it("warms a workload's forecast with its history, ready to act once the history ends", async () => {
+      const spec = {
+        maxReplicas: 20,
+        metrics: [
+          {
+            type: "Signal" as const,
+            signal: { name: "rps", target: { type: "AverageValue" as const, averageValue: "10" } },
+          },
+        ],
+        predictive: {
+          bucketSeconds: 300,
+          weekly: false,
+          history: { prometheus: { query: 'ballast_demand{workload="web"}', lookbackDays: 3 } },
+        },
+      };
+      // As if the controller started right after the data ends.
+      const { forecast, points, days } = await forecastFromHistory(
+        spec,
+        prom?.url ?? "",
+        ms(dataEnd + MINUTE),
+        "spec.predictive.history.prometheus",
+      );
+      expect(days).toBe(3);
+      expect(points).toBe(3 * 24 * 60 + 1);
+      const status = forecast.status(ms(dataEnd + MINUTE));
+      expect(status.state).toBe("Active");
+      expect(status.mape).toBeLessThan(5);
+      // Demand is in req/s; the forecast in the metric's milli-units, near the coming 10 minutes' peak.
+      let peak = 0;
+      for (let t = dataEnd; t <= dataEnd + 600; t += 10) peak = Math.max(peak, demand(t, "web"));
+      expect(Math.abs((status.forecast as number) / 1000 - peak) / peak).toBeLessThan(0.1);
+      const failed = await forecastFromHistory(
+        { ...spec, predictive: { ...spec.predictive, history: { prometheus: { query: "sum(" } } } },
+        prom?.url ?? "",
+        ms(dataEnd),
+        "spec.predictive.history.prometheus",
+      ).catch((e: Error) => e.message);
+      expect(failed).toMatch(/^spec\.predictive\.history\.prometheus\.query: .*parse error/);
     });
 
     it("gives no points, not zeros, where there is no data", async () => {

@@ -21,5 +21,11 @@ describe("ballast kube flags", () => {
       /^--lease-retry-ms/,
     );
     expect(() => kubeOptions(["--bogus"])).toThrow(FlagError);
+    expect(() => kubeOptions(["--prometheus-url", "prometheus:9090"])).toThrow(
+      /^--prometheus-url: expected an http\(s\) URL, got "prometheus:9090"$/,
+    );
+    expect(kubeOptions(["--prometheus-url", "http://prometheus.monitoring:9090/prom"]).prometheusUrl).toBe(
+      "http://prometheus.monitoring:9090/prom",
+    );
   });
 });

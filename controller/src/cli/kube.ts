@@ -4,6 +4,7 @@ import { systemClock } from "../clock.js";
 import { KubeMode } from "../kube/kube-mode.js";
 import { FlagError } from "./flag-error.js";
 import { isHostPort } from "./host-port.js";
+import { isHttpUrl } from "./http-url.js";
 
 export const KUBE_USAGE = `  ballast kube [--kubeconfig FILE] [--agent-listen HOST:PORT] [--lease-namespace NS] [options]
       Kube mode: scales the targets of ScalingPolicy objects through their /scale subresource, from
@@ -70,7 +71,7 @@ export function kubeOptions(args: string[]) {
   const apiListen = values["api-listen"] === "off" ? undefined : address("api-listen");
   const kedaListen = values["keda-listen"] === undefined ? undefined : address("keda-listen");
   const prometheusUrl = values["prometheus-url"] as string | undefined;
-  if (prometheusUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(prometheusUrl))
+  if (prometheusUrl !== undefined && !isHttpUrl(prometheusUrl))
     throw new FlagError(`--prometheus-url: expected an http(s) URL, got ${JSON.stringify(prometheusUrl)}`);
   const leaseDurationMs = int(values, "lease-duration-seconds", 2, 300, 15) * 1000;
   const leaseRetryMs = int(values, "lease-retry-ms", 100, 60_000, 2000);

@@ -7,6 +7,7 @@ import { ConfigFileError } from "../store/config-error.js";
 import { loadLocalConfig } from "../store/local-config.js";
 import { FlagError } from "./flag-error.js";
 import { isHostPort } from "./host-port.js";
+import { isHttpUrl } from "./http-url.js";
 import { KUBE_USAGE, runKube } from "./kube.js";
 import { runSimulate, SIMULATE_USAGE } from "./simulate.js";
 
@@ -24,6 +25,7 @@ Usage:
       --token-file FILE       API tokens, one "token,user[,group;group]" per line
       --state-file FILE       where API overrides persist (default .ballast/state.json beside the config)
       --audit-log FILE        append the API's audit trail to FILE as JSON lines
+      --prometheus-url URL    Prometheus for policies' predictive.history (demand history at start-up)
 ${KUBE_USAGE}${SIMULATE_USAGE}  ballast --help
 `;
 
@@ -48,6 +50,7 @@ async function start(args: string[]): Promise<void> {
         "token-file": { type: "string" },
         "state-file": { type: "string" },
         "audit-log": { type: "string" },
+        "prometheus-url": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -76,6 +79,9 @@ async function start(args: string[]): Promise<void> {
     fail(`--api-listen: expected HOST:PORT, got ${JSON.stringify(apiListen)}`);
   if (apiListen !== undefined && values["token-file"] === undefined)
     fail("--token-file: required with --api-listen (the API never runs without authentication)");
+  const prometheusUrl = values["prometheus-url"] as string | undefined;
+  if (prometheusUrl !== undefined && !isHttpUrl(prometheusUrl))
+    fail(`--prometheus-url: expected an http(s) URL, got ${JSON.stringify(prometheusUrl)}`);
   let mode: LocalMode;
   try {
     mode = new LocalMode({
@@ -89,6 +95,7 @@ async function start(args: string[]): Promise<void> {
           }
         : undefined,
       clock: systemClock,
+      ...(prometheusUrl ? { prometheusUrl } : {}),
       load: !values["no-load"],
       print: values.quiet ? () => {} : (line) => process.stdout.write(`${line}\n`),
       log: (line) => process.stderr.write(`${line}\n`),

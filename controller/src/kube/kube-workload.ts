@@ -16,12 +16,12 @@ import {
 import type { Clock } from "../clock.js";
 import type { PodRecord, PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
-import { fetchHistory } from "../metrics/prometheus-history.js";
+import { forecastFromHistory } from "../metrics/forecast-history.js";
 import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { type DecideResult, decide, withFailedRescale, withoutScale } from "../scaling/pipeline.js";
-import { PREDICTIVE_DEFAULTS, WorkloadForecast } from "../scaling/predictive.js";
+import { WorkloadForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput } from "../scaling/types.js";
@@ -455,27 +455,20 @@ export class KubeWorkload {
       );
       return;
     }
-    const days = history.lookbackDays ?? PREDICTIVE_DEFAULTS.lookbackDays;
-    const bucket = spec.predictive?.bucketSeconds ?? PREDICTIVE_DEFAULTS.bucketSeconds;
-    const end = this.deps.clock.now();
     try {
-      const series = await fetchHistory({
+      const { forecast, points, days } = await forecastFromHistory(
+        spec,
         url,
-        query: history.query,
-        start: end - days * 86_400_000,
-        end,
-        stepSeconds: Math.min(60, bucket),
-        field: "spec.predictive.history.prometheus",
-      });
+        this.deps.clock.now(),
+        "spec.predictive.history.prometheus",
+      );
       if (this.forecastKey !== key) return;
-      const warmed = new WorkloadForecast(spec);
-      warmed.warm(series.t, series.v);
-      this.forecast = warmed;
-      this.deps.log(`${this.key}: demand history: ${series.t.length} points over ${days} days`);
+      this.forecast = forecast;
+      this.deps.log(`${this.key}: demand history: ${points} points over ${days} days`);
       await this.event(
         "Normal",
         "HistoryLoaded",
-        `${series.t.length} points of demand history over ${days} days from Prometheus`,
+        `${points} points of demand history over ${days} days from Prometheus`,
       );
     } catch (e) {
       this.deps.log(`${this.key}: demand history: ${(e as Error).message}`);

@@ -60,6 +60,8 @@ export interface LocalModeOptions {
   stateFile?: string;
   /** The replica-control HTTP API: address and token file; off without an address. */
   api?: { listen: string; tokenFile: string; auditLog?: string };
+  /** Prometheus base URL for policies' `predictive.history`. */
+  prometheusUrl?: string;
 }
 
 /**
@@ -111,6 +113,7 @@ export class LocalMode {
           log,
           onDecision: (d) => this.recordDecision(d),
           state: this.state,
+          ...(this.options.prometheusUrl ? { prometheusUrl: this.options.prometheusUrl } : {}),
         }),
     );
     if (this.options.api) await this.startApi(this.options.api);

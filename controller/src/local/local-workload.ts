@@ -2,6 +2,7 @@ import { LocalProcessPool, type LocalReplica } from "../actuation/local-process-
 import type { Clock } from "../clock.js";
 import type { PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
+import { forecastFromHistory } from "../metrics/forecast-history.js";
 import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
@@ -26,6 +27,8 @@ export interface LocalWorkloadOptions {
   onDecision: (decision: Decision) => void;
   /** Where replica-control overrides persist across restarts. */
   state: LocalState;
+  /** Prometheus base URL for the policy's `predictive.history`. */
+  prometheusUrl?: string;
 }
 
 /** One workload in local mode: its replicas, its front proxy, and one decision per sync. */
@@ -34,8 +37,8 @@ export class LocalWorkload {
   readonly front: FrontProxy;
   frontPort = 0;
   private state: AutoscalerState | undefined;
-  /** The demand forecast behind `predictive`; it learns from the run (no Prometheus history here). */
-  private readonly forecast: WorkloadForecast | undefined;
+  /** The demand forecast behind `predictive`; warmed from Prometheus when history is configured. */
+  private forecast: WorkloadForecast | undefined;
   private actuation: Promise<void> = Promise.resolve();
   lastDecision: Decision | undefined;
   /** Recent decisions that said something new, oldest first. */
@@ -44,13 +47,11 @@ export class LocalWorkload {
   constructor(private readonly options: LocalWorkloadOptions) {
     const c = options.config;
     const predictive = c.policy.predictive;
-    if (predictive && predictive.enabled !== false) {
-      this.forecast = new WorkloadForecast(c.policy);
-      if (predictive.history)
-        options.log(
-          `${c.name}: predictive.history is read in kube mode (ballast kube --prometheus-url); here the forecast learns from the run`,
-        );
-    }
+    if (predictive && predictive.enabled !== false) this.forecast = new WorkloadForecast(c.policy);
+    if (predictive?.history && !options.prometheusUrl)
+      options.log(
+        `${c.name}: predictive.history needs --prometheus-url; the forecast learns from the run only`,
+      );
     this.pool = new LocalProcessPool({
       workload: c.name,
       command: c.command,
@@ -80,6 +81,7 @@ export class LocalWorkload {
 
   async start(): Promise<void> {
     this.frontPort = await this.front.listen(this.options.config.port);
+    await this.warmForecast();
     await this.pool.setReplicas(this.options.config.policy.minReplicas ?? 1, "start at minReplicas");
   }
 
@@ -169,6 +171,25 @@ export class LocalWorkload {
       this.actuation = this.actuation.then(() => this.pool.setReplicas(target, decision.summary));
     }
     return decision;
+  }
+
+  /** Reads the policy's demand history from Prometheus before the first decision; a failure is logged. */
+  private async warmForecast(): Promise<void> {
+    const { config, prometheusUrl, clock, log } = this.options;
+    if (!this.forecast || !config.policy.predictive?.history || !prometheusUrl) return;
+    const field = `workloads.${config.name}.policy.predictive.history.prometheus`;
+    try {
+      const { forecast, points, days } = await forecastFromHistory(
+        config.policy,
+        prometheusUrl,
+        clock.now(),
+        field,
+      );
+      this.forecast = forecast;
+      log(`${config.name}: demand history: ${points} points over ${days} days from Prometheus`);
+    } catch (e) {
+      log(`${config.name}: demand history: ${(e as Error).message}; the forecast learns from the run only`);
+    }
   }
 
   overrides(): Override[] {
