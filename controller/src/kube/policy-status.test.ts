@@ -32,6 +32,19 @@ describe("ScalingPolicy status", () => {
       lastScaleTime: "1970-01-01T00:00:01.000Z",
       lastDecision: { from: 2, to: 4, summary: "2 → 4: signal inflight 8/pod vs 4/pod" },
     });
+    // Without a forecast the field is null, so a merge patch removes what an earlier spec left there.
+    expect(s.predictive).toBeNull();
+    expect(
+      policyStatus(decision(1_000, true), 3, undefined, 1_000, [], {
+        state: "PoorForecast",
+        message: "forecast off: backtest MAPE 31.4 % is above 25 %",
+        mape: 31.4444,
+      }).predictive,
+    ).toEqual({
+      state: "PoorForecast",
+      message: "forecast off: backtest MAPE 31.4 % is above 25 %",
+      mapePercent: 31.4,
+    });
     expect(s.lastDecision.proposals[0]).toEqual({
       metric: "signal inflight",
       replicas: 4,

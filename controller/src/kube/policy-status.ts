@@ -60,7 +60,7 @@ export interface PolicyStatus {
   desiredReplicas: number;
   lastScaleTime?: string;
   /** Where the forecast floor stands: Active, Learning, NoData, PoorForecast (off by itself), ... */
-  predictive?: { state: PredictiveStatus["state"]; message: string; mapePercent?: number };
+  predictive?: { state: PredictiveStatus["state"]; message: string; mapePercent?: number } | null;
   conditions: StatusCondition[];
   lastDecision: {
     time: string;
@@ -115,6 +115,8 @@ export function policyStatus(
     },
   };
   if (lastScaleTime !== undefined) status.lastScaleTime = new Date(lastScaleTime).toISOString();
+  // null, not absent: status is merge-patched, and a policy that dropped `predictive` must lose it.
+  status.predictive = null;
   if (predictive) {
     status.predictive = { state: predictive.state, message: predictive.message };
     if (predictive.mape !== undefined) status.predictive.mapePercent = Math.round(predictive.mape * 10) / 10;
