@@ -76,6 +76,9 @@ describe("ballast simulate", () => {
     expect(r1.stderr).toContain(`--trace: ${bad}:3: requests "x" is not a number ≥ 0`);
     const r2 = await run(["--trace", "wc98", "--slo", "3"]);
     expect(r2.stderr).toContain("--slo: a share of capacity from 0 to 1, got 3");
+    const r4 = await run(["--trace", "wc98", "--from", "1998-06-26T00:00:00Z"]);
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toContain("--from: only with a trace file; wc98's window is set in traces.json");
     const policies = join(dir, "policies.yaml");
     writeFileSync(
       policies,

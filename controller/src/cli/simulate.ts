@@ -232,12 +232,17 @@ function loadTrace(values: Record<string, string | boolean | undefined>): Loaded
   const spec = values.trace as string;
   const scale = positive(values.scale, "scale");
   const looksLikeFile = /\.(csv|json)(\.gz)?$/.test(spec) || spec.includes("/");
-  if (!looksLikeFile)
+  if (!looksLikeFile) {
+    // A catalogued trace has its t0 and window in traces.json; silently ignoring these would mislead.
+    for (const flag of ["t0", "from", "duration"])
+      if (values[flag] !== undefined)
+        throw new FlagError(`--${flag}: only with a trace file; ${spec}'s window is set in traces.json`);
     return loadCatalogTrace(
       (values["traces-dir"] as string) ?? defaultTraceDir(),
       spec,
       scale ? { scale } : {},
     );
+  }
   let t0 = 0;
   if (values.t0 !== undefined) {
     t0 = Date.parse(values.t0 as string);
