@@ -69,6 +69,17 @@ describe("ballast.yaml", () => {
     );
   });
 
+  it("checks predictive with field names, and only the real problem when a workload is refused", () => {
+    const bad = good.replace(
+      '          signal: { name: inflight, target: { type: AverageValue, averageValue: "4" } }',
+      '          signal: { name: inflight, target: { type: AverageValue, averageValue: "4" } }\n      predictive: { metric: rps, bucketSeconds: 420 }',
+    );
+    expect(problems(bad)).toEqual([
+      "ballast.yaml:12: workloads[0].policy.predictive.bucketSeconds: must divide a day (86400) evenly",
+      'ballast.yaml:12: workloads[0].policy.predictive.metric: no metric named "rps" in the policy',
+    ]);
+  });
+
   it("refuses metrics local replicas cannot measure", () => {
     const cpu = good.replace(
       `- type: Signal

@@ -221,6 +221,9 @@ export function checkLocalConfig(
     if (names.has(w.name)) c.fail(["workloads", i, "name"], `duplicate workload name ${w.name}`);
     names.add(w.name);
   });
+  // A workload refused for another field still has its name: `load` naming it is not a second error.
+  if (Array.isArray(top.workloads))
+    for (const w of top.workloads as { name?: unknown }[]) if (typeof w?.name === "string") names.add(w.name);
   let load: LocalConfig["load"];
   if (top.load !== undefined) {
     const l = c.object(top.load, ["load"], ["workload", "phases"]);
