@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { systemClock } from "../clock.js";
 import { KubeMode } from "../kube/kube-mode.js";
-import { FlagError } from "./flag-error.js";
+import { FlagError, parseFlags } from "./flag-error.js";
 import { isHostPort } from "./host-port.js";
 import { isHttpUrl } from "./http-url.js";
 
@@ -37,31 +36,22 @@ function int(values: Record<string, unknown>, flag: string, min: number, max: nu
 
 /** Parses `ballast kube` flags; throws FlagError naming the flag. */
 export function kubeOptions(args: string[]) {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        kubeconfig: { type: "string" },
-        "agent-listen": { type: "string", default: "0.0.0.0:7070" },
-        "lease-namespace": { type: "string", default: process.env.POD_NAMESPACE ?? "ballast-system" },
-        "lease-name": { type: "string", default: "ballast-controller" },
-        identity: { type: "string" },
-        "sync-period-ms": { type: "string" },
-        "lease-duration-seconds": { type: "string" },
-        "lease-retry-ms": { type: "string" },
-        "drain-deadline-seconds": { type: "string" },
-        "drain-wait-seconds": { type: "string" },
-        "api-listen": { type: "string", default: "0.0.0.0:8080" },
-        "audit-log": { type: "string" },
-        "keda-listen": { type: "string" },
-        "prometheus-url": { type: "string" },
-      },
-    }));
-  } catch (e) {
-    throw new FlagError((e as Error).message);
-  }
+  const values = parseFlags(args, {
+    kubeconfig: { type: "string" },
+    "agent-listen": { type: "string", default: "0.0.0.0:7070" },
+    "lease-namespace": { type: "string", default: process.env.POD_NAMESPACE ?? "ballast-system" },
+    "lease-name": { type: "string", default: "ballast-controller" },
+    identity: { type: "string" },
+    "sync-period-ms": { type: "string" },
+    "lease-duration-seconds": { type: "string" },
+    "lease-retry-ms": { type: "string" },
+    "drain-deadline-seconds": { type: "string" },
+    "drain-wait-seconds": { type: "string" },
+    "api-listen": { type: "string", default: "0.0.0.0:8080" },
+    "audit-log": { type: "string" },
+    "keda-listen": { type: "string" },
+    "prometheus-url": { type: "string" },
+  });
   const address = (flag: string) => {
     const v = values[flag] as string;
     if (!isHostPort(v)) throw new FlagError(`--${flag}: expected HOST:PORT, got ${JSON.stringify(v)}`);

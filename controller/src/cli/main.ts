@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
 import { LocalMode } from "../local/local-mode.js";
 import { ConfigFileError } from "../store/config-error.js";
 import { loadLocalConfig } from "../store/local-config.js";
-import { FlagError } from "./flag-error.js";
+import { FlagError, type FlagValues, parseFlags } from "./flag-error.js";
 import { isHostPort } from "./host-port.js";
 import { isHttpUrl } from "./http-url.js";
 import { KUBE_USAGE, runKube } from "./kube.js";
@@ -35,25 +34,21 @@ function fail(message: string, code = 2): never {
 }
 
 async function start(args: string[]): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: FlagValues;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        config: { type: "string", default: "ballast.yaml" },
-        duration: { type: "string" },
-        json: { type: "string" },
-        "no-load": { type: "boolean", default: false },
-        quiet: { type: "boolean", default: false },
-        "api-listen": { type: "string" },
-        "token-file": { type: "string" },
-        "state-file": { type: "string" },
-        "audit-log": { type: "string" },
-        "prometheus-url": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    values = parseFlags(args, {
+      config: { type: "string", default: "ballast.yaml" },
+      duration: { type: "string" },
+      json: { type: "string" },
+      "no-load": { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      "api-listen": { type: "string" },
+      "token-file": { type: "string" },
+      "state-file": { type: "string" },
+      "audit-log": { type: "string" },
+      "prometheus-url": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (e) {
     fail(`${(e as Error).message}\n${USAGE}`);
   }

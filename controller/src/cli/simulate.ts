@@ -3,25 +3,21 @@
  * side by side, prints a table, and writes the JSON report and the SVG chart.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { validatePredictive } from "../scaling/predictive.js";
-import { validateRules } from "../scaling/rules.js";
-import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
-import { validatePolicySpec } from "../scaling/validate.js";
+import { validateScalingPolicy } from "../scaling/validate-policy.js";
 import { defaultTraceDir, type LoadedTrace, loadCatalogTrace } from "../sim/catalog.js";
 import { REFERENCE_POLICIES, type SimPolicy } from "../sim/reference-policies.js";
 import { type SimulationResult, simulate } from "../sim/simulate.js";
 import { renderChart } from "../sim/svg-chart.js";
 import { perSecond, readTrace, TraceError } from "../sim/trace.js";
 import { REFERENCE_WORKLOAD, type WorkloadModelSettings } from "../sim/workload-model.js";
-import { FlagError } from "./flag-error.js";
+import { FlagError, parseFlags } from "./flag-error.js";
 
 export const SIMULATE_USAGE = `  ballast simulate --trace NAME|FILE [--json FILE] [--svg FILE] [options]
       Replays a load trace (CSV or JSON: t_seconds with requests per bin or rate per second, optional
       cost) on a virtual clock through the scaling pipeline under each policy, side by side, and reports
-      pod-hours, SLO-violation minutes, scaling actions and peak replicas per policy.
+      pod-hours, SLO-violation and queueing minutes, scaling actions and peak replicas per policy.
       --trace NAME|FILE  a name from the trace catalog (wc98, nasa, wikipedia, spike, blackfriday) or a file
       --traces-dir DIR   the catalog's directory (default the repository's test/traces)
       --t0 TIME          a file's time zero (RFC 3339; default 1970-01-01T00:00:00Z)
@@ -43,6 +39,14 @@ function positive(value: unknown, flag: string, integer = false): number | undef
     throw new FlagError(
       `--${flag}: must be a ${integer ? "positive integer" : "positive number"}, got ${JSON.stringify(value)}`,
     );
+  return n;
+}
+
+function wholeSeconds(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 0))
+    throw new FlagError(`--${flag}: must be an integer ≥ 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -76,14 +80,7 @@ export function readPolicies(path: string): SimPolicy[] {
     }
     if (typeof e.name !== "string" || e.name === "") problems.push(`${at}.name: required`);
     const spec = e.spec as ScalingPolicySpec | undefined;
-    const specProblems = [
-      ...validatePolicySpec(spec, `${at}.spec`),
-      ...validateSchedules(spec?.schedules, `${at}.spec.schedules`),
-      ...validateRules(spec?.rules, `${at}.spec.rules`),
-      ...(spec && typeof spec === "object"
-        ? validatePredictive(spec.predictive, spec, `${at}.spec.predictive`)
-        : []),
-    ];
+    const specProblems = validateScalingPolicy(spec, `${at}.spec`);
     problems.push(...specProblems);
     (spec?.metrics ?? []).forEach((m, j) => {
       const ok =
@@ -273,32 +270,23 @@ export async function runSimulate(
   args: string[],
   out: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        trace: { type: "string" },
-        "traces-dir": { type: "string" },
-        t0: { type: "string" },
-        from: { type: "string" },
-        duration: { type: "string" },
-        scale: { type: "string" },
-        policies: { type: "string" },
-        capacity: { type: "string" },
-        startup: { type: "string" },
-        readiness: { type: "string" },
-        slo: { type: "string" },
-        json: { type: "string" },
-        svg: { type: "string" },
-        quiet: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new FlagError((e as Error).message);
-  }
+  const values = parseFlags(args, {
+    trace: { type: "string" },
+    "traces-dir": { type: "string" },
+    t0: { type: "string" },
+    from: { type: "string" },
+    duration: { type: "string" },
+    scale: { type: "string" },
+    policies: { type: "string" },
+    capacity: { type: "string" },
+    startup: { type: "string" },
+    readiness: { type: "string" },
+    slo: { type: "string" },
+    json: { type: "string" },
+    svg: { type: "string" },
+    quiet: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     out(SIMULATE_USAGE);
     return 0;
@@ -307,14 +295,8 @@ export async function runSimulate(
     throw new FlagError("--trace: required (a catalog name or a CSV/JSON file)");
   const workload: WorkloadModelSettings = { ...REFERENCE_WORKLOAD };
   workload.capacityPerPod = positive(values.capacity, "capacity") ?? workload.capacityPerPod;
-  const startup = values.startup === undefined ? undefined : Number(values.startup);
-  if (startup !== undefined && !(Number.isInteger(startup) && startup >= 0))
-    throw new FlagError(`--startup: must be an integer ≥ 0, got ${JSON.stringify(values.startup)}`);
-  workload.startupSeconds = startup ?? workload.startupSeconds;
-  const readiness = values.readiness === undefined ? undefined : Number(values.readiness);
-  if (readiness !== undefined && !(Number.isInteger(readiness) && readiness >= 0))
-    throw new FlagError(`--readiness: must be an integer ≥ 0, got ${JSON.stringify(values.readiness)}`);
-  workload.readinessSeconds = readiness ?? workload.readinessSeconds;
+  workload.startupSeconds = wholeSeconds(values.startup, "startup") ?? workload.startupSeconds;
+  workload.readinessSeconds = wholeSeconds(values.readiness, "readiness") ?? workload.readinessSeconds;
   const slo = positive(values.slo, "slo");
   if (slo !== undefined && slo > 1) throw new FlagError(`--slo: a share of capacity from 0 to 1, got ${slo}`);
   workload.sloUtilization = slo ?? workload.sloUtilization;

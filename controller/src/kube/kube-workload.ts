@@ -21,7 +21,7 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { type DecideResult, decide, withFailedRescale, withoutScale } from "../scaling/pipeline.js";
-import { WorkloadForecast } from "../scaling/predictive.js";
+import { WorkloadForecast, wantsForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput } from "../scaling/types.js";
@@ -93,9 +93,8 @@ export class KubeWorkload {
   private overrides: Override[];
   /** Schedules switched on or off at run time; persisted in status.scheduleSwitches. */
   private switches: Record<string, boolean>;
-  /** The demand forecast behind `predictive`, rebuilt when its settings or the metrics change. */
+  /** The demand forecast behind `predictive`: made on first use, dropped when its settings change. */
   private forecast: WorkloadForecast | undefined;
-  private forecastKey = "";
 
   constructor(
     public policy: ScalingPolicy,
@@ -165,6 +164,9 @@ export class KubeWorkload {
       void this.watch?.stop();
       this.watch = undefined;
     }
+    // What the forecast learned is only valid for the metric and settings it learned under.
+    const learnedFrom = (p: ScalingPolicy) => JSON.stringify([p.spec.predictive, p.spec.metrics]);
+    if (learnedFrom(policy) !== learnedFrom(this.policy)) this.forecast = undefined;
     this.policy = policy;
   }
 
@@ -425,25 +427,19 @@ export class KubeWorkload {
   /** The forecast for the policy's `predictive`, created (and warmed from Prometheus) on first use. */
   private forecastFor(): WorkloadForecast | undefined {
     const spec = this.policy.spec;
-    if (!spec.predictive || spec.predictive.enabled === false) {
-      this.forecast = undefined;
-      this.forecastKey = "";
-      return undefined;
-    }
-    const key = JSON.stringify([spec.predictive, spec.metrics]);
-    if (key !== this.forecastKey) {
-      this.forecastKey = key;
+    if (!wantsForecast(spec)) return undefined;
+    if (!this.forecast) {
       this.forecast = new WorkloadForecast(spec);
-      if (spec.predictive.history) void this.warmForecast(key);
+      if (spec.predictive?.history) void this.warmForecast(this.forecast);
     }
     return this.forecast;
   }
 
   /**
-   * Reads `predictive.history` from Prometheus into a fresh forecast and swaps it in, if the settings
-   * are still the same: the live one keeps learning meanwhile, so nothing waits for Prometheus.
+   * Reads `predictive.history` from Prometheus into a fresh forecast and swaps it in for `live`, unless
+   * the settings changed meanwhile: `live` keeps learning until then, so nothing waits for Prometheus.
    */
-  private async warmForecast(key: string): Promise<void> {
+  private async warmForecast(live: WorkloadForecast): Promise<void> {
     const spec = this.policy.spec;
     const history = spec.predictive?.history?.prometheus;
     if (!history) return;
@@ -462,7 +458,7 @@ export class KubeWorkload {
         this.deps.clock.now(),
         "spec.predictive.history.prometheus",
       );
-      if (this.forecastKey !== key) return;
+      if (this.forecast !== live) return;
       this.forecast = forecast;
       this.deps.log(`${this.key}: demand history: ${points} points over ${days} days`);
       await this.event(

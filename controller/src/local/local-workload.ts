@@ -7,7 +7,7 @@ import { signalValue } from "../metrics/signals.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { decide } from "../scaling/pipeline.js";
-import { WorkloadForecast } from "../scaling/predictive.js";
+import { WorkloadForecast, wantsForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput, PodInfo } from "../scaling/types.js";
@@ -47,7 +47,7 @@ export class LocalWorkload {
   constructor(private readonly options: LocalWorkloadOptions) {
     const c = options.config;
     const predictive = c.policy.predictive;
-    if (predictive && predictive.enabled !== false) this.forecast = new WorkloadForecast(c.policy);
+    if (wantsForecast(c.policy)) this.forecast = new WorkloadForecast(c.policy);
     if (predictive?.history && !options.prometheusUrl)
       options.log(
         `${c.name}: predictive.history needs --prometheus-url; the forecast learns from the run only`,

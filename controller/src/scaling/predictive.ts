@@ -172,16 +172,10 @@ export function perPodTarget(spec: MetricSpec, pods: readonly PodInfo[]): number
     }
   }
   // Utilization: the mean request of the pods times the target percent.
-  const [resource, container, percent] =
-    spec.type === "Resource"
-      ? [spec.resource.name, undefined, spec.resource.target.averageUtilization]
-      : spec.type === "ContainerResource"
-        ? [
-            spec.containerResource.name,
-            spec.containerResource.container,
-            spec.containerResource.target.averageUtilization,
-          ]
-        : [undefined, undefined, undefined];
+  if (spec.type !== "Resource" && spec.type !== "ContainerResource") return undefined;
+  const resource = metricName(spec);
+  const container = spec.type === "ContainerResource" ? spec.containerResource.container : undefined;
+  const percent = targetOf(spec)?.averageUtilization;
   if (resource === undefined || percent === undefined || !(percent > 0)) return undefined;
   let sum = 0;
   let n = 0;
@@ -227,6 +221,11 @@ export function observedDemand(
     if (pod.ready === true) reported++;
   }
   return ready > 0 && reported * 2 >= ready ? total : undefined;
+}
+
+/** Whether a policy asks for a forecast floor (`predictive` set and not switched off). */
+export function wantsForecast(policy: ScalingPolicySpec): boolean {
+  return policy.predictive !== undefined && policy.predictive.enabled !== false;
 }
 
 /** Where the forecast floor stands, for status and the simulator's report. */

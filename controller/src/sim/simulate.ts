@@ -4,7 +4,7 @@
  * loop is pure computation; the caller reads traces and writes reports.
  */
 import { decide } from "../scaling/pipeline.js";
-import { WorkloadForecast } from "../scaling/predictive.js";
+import { WorkloadForecast, wantsForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type {
@@ -137,7 +137,7 @@ class PolicyRunner {
     this.policy = policy;
     this.model = new WorkloadModel(workload, initialReplicas, first);
     this.metrics = policy.spec.metrics ?? [];
-    if (policy.spec.predictive && policy.spec.predictive.enabled !== false) {
+    if (wantsForecast(policy.spec)) {
       this.forecast = new WorkloadForecast(policy.spec);
       if (history && history.t.length > 0) this.forecast.warm(history.t, history.v);
     }

@@ -2,11 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { LoadPhase } from "../local/load-profile.js";
-import { validatePredictive } from "../scaling/predictive.js";
-import { validateRules } from "../scaling/rules.js";
-import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
-import { validatePolicySpec } from "../scaling/validate.js";
+import { validateScalingPolicy } from "../scaling/validate-policy.js";
 import { ConfigFileError, type ConfigProblem, parseFieldPath } from "./config-error.js";
 
 /** One workload of local mode: how to run a replica, and its scaling policy. */
@@ -115,24 +112,7 @@ function checkWorkload(c: Checker, raw: unknown, path: Path): LocalWorkload | un
   }
   const port = c.number(w.port, [...path, "port"], 0, 65535, 0, true);
   const drain = c.number(w.drainDeadlineSeconds, [...path, "drainDeadlineSeconds"], 0, 3600, 10);
-  const errors = [
-    ...validatePolicySpec(w.policy as ScalingPolicySpec, fieldName([...path, "policy"])),
-    ...validateSchedules(
-      (w.policy as ScalingPolicySpec | undefined)?.schedules,
-      fieldName([...path, "policy", "schedules"]),
-    ),
-    ...validateRules(
-      (w.policy as ScalingPolicySpec | undefined)?.rules,
-      fieldName([...path, "policy", "rules"]),
-    ),
-    ...(isObject(w.policy)
-      ? validatePredictive(
-          w.policy.predictive,
-          w.policy as unknown as ScalingPolicySpec,
-          fieldName([...path, "policy", "predictive"]),
-        )
-      : []),
-  ];
+  const errors = validateScalingPolicy(w.policy, fieldName([...path, "policy"]));
   for (const e of errors) {
     const i = e.indexOf(": ");
     c.problems.push({

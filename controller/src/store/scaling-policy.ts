@@ -1,8 +1,5 @@
-import { validatePredictive } from "../scaling/predictive.js";
-import { validateRules } from "../scaling/rules.js";
-import { validateSchedules } from "../scaling/schedule.js";
 import type { ScalingPolicySpec } from "../scaling/types.js";
-import { validatePolicySpec } from "../scaling/validate.js";
+import { validateScalingPolicy } from "../scaling/validate-policy.js";
 
 /** The ScalingPolicy custom resource (autoscaling.ballast.dev/v1alpha1). */
 export const SCALING_POLICY = {
@@ -56,14 +53,7 @@ export function parseScalingPolicy(obj: RawObject): ParsedPolicy {
       if (typeof ref[f] !== "string" || ref[f] === "") problems.push(`spec.targetRef.${f}: required`);
   const { targetRef: _ref, ...policySpec } = spec;
   problems.push(
-    ...validatePolicySpec(policySpec, "spec", { allowFields: ["predictive", "schedules", "rules"] }),
-    ...validateSchedules(policySpec.schedules, "spec.schedules"),
-    ...validateRules(policySpec.rules, "spec.rules"),
-    ...validatePredictive(
-      policySpec.predictive,
-      policySpec as unknown as ScalingPolicySpec,
-      "spec.predictive",
-    ),
+    ...validateScalingPolicy(policySpec, "spec", { allowFields: ["predictive", "schedules", "rules"] }),
   );
   if (problems.length > 0) return { problems };
   return {
