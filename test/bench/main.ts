@@ -11,6 +11,7 @@ import { sdkCpu } from "./sdk-cpu.js";
 import { sdkHotPath } from "./sdk-hot-path.js";
 import { sdkOverhead } from "./sdk-overhead.js";
 import { simulationFigures } from "./simulation.js";
+import { round } from "./stats.js";
 
 const benches: Record<string, () => Promise<Figure[]>> = {
   "sdk-overhead": sdkOverhead,
@@ -27,13 +28,9 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   simulation: () => simulationFigures(),
   // One pass over 10,000 workloads × 3 metrics × 20 pods, single-threaded (one core).
   "decision-pass": async () => [
-    { name: "scaling.decision_pass_ms", value: round(benchDecisionPass().ms), unit: "ms" },
+    { name: "scaling.decision_pass_ms", value: round(benchDecisionPass().ms, 1), unit: "ms" },
   ],
 };
-
-function round(v: number): number {
-  return Math.round(v * 10) / 10;
-}
 
 const { values } = parseArgs({ options: { json: { type: "string" }, only: { type: "string" } } });
 const figures: Figure[] = [];

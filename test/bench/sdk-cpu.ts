@@ -12,10 +12,12 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { agentCli, freePort, type Proc, repoRoot, run, waitFor } from "../support/processes.js";
 import type { Figure } from "./figure.js";
+import { median, round } from "./stats.js";
 
 const helloWorld = join(repoRoot, "sdk/dist/examples/hello-world/main.js");
 const execFileP = promisify(execFile);
@@ -435,19 +437,4 @@ function sum(xs: number[]): number {
 
 function log(s: string): void {
   process.stderr.write(`  ${s}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

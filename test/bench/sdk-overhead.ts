@@ -7,6 +7,7 @@ import autocannon from "autocannon";
 import { agentCli, freePort, repoRoot, run, waitFor } from "../support/processes.js";
 import type { Figure } from "./figure.js";
 import { cpuNs } from "./sdk-cpu.js";
+import { median, round } from "./stats.js";
 
 const helloWorld = join(repoRoot, "sdk/dist/examples/hello-world/main.js");
 const ROUNDS = 6;
@@ -126,15 +127,4 @@ export async function sdkOverhead(): Promise<Figure[]> {
     await agent.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

@@ -8,13 +8,9 @@ import { REFERENCE_POLICIES } from "../../controller/src/sim/reference-policies.
 import { simulate } from "../../controller/src/sim/simulate.js";
 import { REFERENCE_WORKLOAD } from "../../controller/src/sim/workload-model.js";
 import type { Figure } from "./figure.js";
+import { round } from "./stats.js";
 
 export const SIM_TRACES = ["wc98", "nasa", "wikipedia", "spike", "blackfriday"] as const;
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
 
 export async function simulationFigures(traces: readonly string[] = SIM_TRACES): Promise<Figure[]> {
   const figures: Figure[] = [];
