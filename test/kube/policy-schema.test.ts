@@ -155,6 +155,29 @@ const cases: { name: string; spec: Record<string, unknown>; refused?: RegExp }[]
     refused: /spec\.predictive: Invalid value: "object": bucketSeconds must divide a day \(86400\) evenly/,
   },
   {
+    name: "burst-headroom",
+    spec: {
+      targetRef: target,
+      maxReplicas: 20,
+      metrics: [
+        { type: "Signal", signal: { name: "rps", target: { type: "AverageValue", averageValue: "85" } } },
+      ],
+      burstHeadroom: { metric: "rps", capacityPerPod: "90", sigmas: 4.5, windowSeconds: 300 },
+    },
+  },
+  {
+    name: "burst-headroom-bad-capacity",
+    spec: {
+      targetRef: target,
+      maxReplicas: 20,
+      metrics: [
+        { type: "Signal", signal: { name: "rps", target: { type: "AverageValue", averageValue: "85" } } },
+      ],
+      burstHeadroom: { capacityPerPod: "ninety" },
+    },
+    refused: /spec\.burstHeadroom\.capacityPerPod/,
+  },
+  {
     name: "bad-quantity",
     spec: {
       targetRef: target,

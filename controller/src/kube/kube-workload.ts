@@ -18,10 +18,11 @@ import type { PodRecord, PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
 import { forecastFromHistory } from "../metrics/forecast-history.js";
 import { signalValue } from "../metrics/signals.js";
+import { DemandFloors, learnedFrom } from "../scaling/demand-floors.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { type DecideResult, decide, withFailedRescale, withoutScale } from "../scaling/pipeline.js";
-import { WorkloadForecast, wantsForecast } from "../scaling/predictive.js";
+import type { WorkloadForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput } from "../scaling/types.js";
@@ -93,8 +94,8 @@ export class KubeWorkload {
   private overrides: Override[];
   /** Schedules switched on or off at run time; persisted in status.scheduleSwitches. */
   private switches: Record<string, boolean>;
-  /** The demand forecast behind `predictive`: made on first use, dropped when its settings change. */
-  private forecast: WorkloadForecast | undefined;
+  /** The learned floors (`predictive`, `burstHeadroom`): made on first use, dropped when their settings change. */
+  private floors: DemandFloors | undefined;
 
   constructor(
     public policy: ScalingPolicy,
@@ -164,9 +165,8 @@ export class KubeWorkload {
       void this.watch?.stop();
       this.watch = undefined;
     }
-    // What the forecast learned is only valid for the metric and settings it learned under.
-    const learnedFrom = (p: ScalingPolicy) => JSON.stringify([p.spec.predictive, p.spec.metrics]);
-    if (learnedFrom(policy) !== learnedFrom(this.policy)) this.forecast = undefined;
+    // What the floors learned is only valid for the metric and settings they learned under.
+    if (learnedFrom(policy.spec) !== learnedFrom(this.policy.spec)) this.floors = undefined;
     this.policy = policy;
   }
 
@@ -202,16 +202,16 @@ export class KubeWorkload {
       await this.warn("FailedGetScale", message);
       return;
     }
-    const forecast = this.forecastFor();
+    const floors = this.floorsFor();
     const input: DecisionInput = {
       workload: this.key,
       policy: p.spec,
       scale: { specReplicas: reading.specReplicas, statusReplicas: reading.statusReplicas },
       pods: [],
       metrics: [],
-      // Floors (forecast, scenarios) first, then rules, then explicit overrides before behavior.
+      // Floors (forecast, burst headroom, scenarios) first, then rules, then explicit overrides before behavior.
       stages: [
-        ...(forecast ? [forecast.stage(clock.now())] : []),
+        ...floors.stages(clock.now()),
         scheduleStage(p.spec.schedules ?? [], this.switches),
         rulesStage(p.spec.rules),
         overrideStage(this.overrides),
@@ -236,7 +236,7 @@ export class KubeWorkload {
     const now = clock.now();
     input.metrics = agentMetricValues(effectiveMetrics(p.spec), records, this.deps.registry, now);
     let result = decide(input, this.state, now);
-    forecast?.observe(input, now);
+    floors.observe(input, now);
     if (result.decision.rescale) {
       const from = reading.specReplicas;
       const to = result.decision.desiredReplicas;
@@ -419,20 +419,19 @@ export class KubeWorkload {
         this.conditions,
         result.state.lastScaleTime,
         this.overrides,
-        this.forecast?.status(result.decision.at),
+        this.floors?.forecast?.status(result.decision.at),
       ),
     );
   }
 
-  /** The forecast for the policy's `predictive`, created (and warmed from Prometheus) on first use. */
-  private forecastFor(): WorkloadForecast | undefined {
-    const spec = this.policy.spec;
-    if (!wantsForecast(spec)) return undefined;
-    if (!this.forecast) {
-      this.forecast = new WorkloadForecast(spec);
-      if (spec.predictive?.history) void this.warmForecast(this.forecast);
+  /** The policy's learned floors, created on first use (the forecast warmed from Prometheus). */
+  private floorsFor(): DemandFloors {
+    if (!this.floors) {
+      this.floors = new DemandFloors(this.policy.spec);
+      const forecast = this.floors.forecast;
+      if (forecast && this.policy.spec.predictive?.history) void this.warmForecast(forecast);
     }
-    return this.forecast;
+    return this.floors;
   }
 
   /**
@@ -458,8 +457,8 @@ export class KubeWorkload {
         this.deps.clock.now(),
         "spec.predictive.history.prometheus",
       );
-      if (this.forecast !== live) return;
-      this.forecast = forecast;
+      if (!this.floors || this.floors.forecast !== live) return;
+      this.floors.forecast = forecast;
       this.deps.log(`${this.key}: demand history: ${points} points over ${days} days`);
       await this.event(
         "Normal",

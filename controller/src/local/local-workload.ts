@@ -4,10 +4,10 @@ import type { PodRegistry } from "../ingest/pod-registry.js";
 import { agentMetricValues } from "../metrics/agent-signal-source.js";
 import { forecastFromHistory } from "../metrics/forecast-history.js";
 import { signalValue } from "../metrics/signals.js";
+import { DemandFloors } from "../scaling/demand-floors.js";
 import { effectiveMetrics } from "../scaling/metrics.js";
 import { activeOverrides, type Override, overrideStage } from "../scaling/overrides.js";
 import { decide } from "../scaling/pipeline.js";
-import { WorkloadForecast, wantsForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type { AutoscalerState, Decision, DecisionInput, PodInfo } from "../scaling/types.js";
@@ -37,8 +37,8 @@ export class LocalWorkload {
   readonly front: FrontProxy;
   frontPort = 0;
   private state: AutoscalerState | undefined;
-  /** The demand forecast behind `predictive`; warmed from Prometheus when history is configured. */
-  private forecast: WorkloadForecast | undefined;
+  /** The forecast behind `predictive` (warmed from Prometheus when history is configured) and the burst headroom. */
+  private readonly floors: DemandFloors;
   private actuation: Promise<void> = Promise.resolve();
   lastDecision: Decision | undefined;
   /** Recent decisions that said something new, oldest first. */
@@ -47,7 +47,7 @@ export class LocalWorkload {
   constructor(private readonly options: LocalWorkloadOptions) {
     const c = options.config;
     const predictive = c.policy.predictive;
-    if (wantsForecast(c.policy)) this.forecast = new WorkloadForecast(c.policy);
+    this.floors = new DemandFloors(c.policy);
     if (predictive?.history && !options.prometheusUrl)
       options.log(
         `${c.name}: predictive.history needs --prometheus-url; the forecast learns from the run only`,
@@ -151,14 +151,14 @@ export class LocalWorkload {
       pods: this.pods(now),
       metrics: agentMetricValues(effectiveMetrics(policy), records, this.options.registry, now),
       stages: [
-        ...(this.forecast ? [this.forecast.stage(now)] : []),
+        ...this.floors.stages(now),
         scheduleStage(policy.schedules ?? [], this.options.state.scheduleSwitches(this.name)),
         rulesStage(policy.rules),
         overrideStage(this.overrides()),
       ],
     };
     const { decision, state } = decide(input, this.state, now);
-    this.forecast?.observe(input, now);
+    this.floors.observe(input, now);
     this.state = state;
     this.lastDecision = decision;
     if (decision.rescale || this.decisions[this.decisions.length - 1]?.summary !== decision.summary) {
@@ -176,7 +176,7 @@ export class LocalWorkload {
   /** Reads the policy's demand history from Prometheus before the first decision; a failure is logged. */
   private async warmForecast(): Promise<void> {
     const { config, prometheusUrl, clock, log } = this.options;
-    if (!this.forecast || !config.policy.predictive?.history || !prometheusUrl) return;
+    if (!this.floors.forecast || !config.policy.predictive?.history || !prometheusUrl) return;
     const field = `workloads.${config.name}.policy.predictive.history.prometheus`;
     try {
       const { forecast, points, days } = await forecastFromHistory(
@@ -185,7 +185,7 @@ export class LocalWorkload {
         clock.now(),
         field,
       );
-      this.forecast = forecast;
+      this.floors.forecast = forecast;
       log(`${config.name}: demand history: ${points} points over ${days} days from Prometheus`);
     } catch (e) {
       log(`${config.name}: demand history: ${(e as Error).message}; the forecast learns from the run only`);

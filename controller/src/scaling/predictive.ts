@@ -5,6 +5,7 @@
  * learning, no recent data, or a backtest error above `maxErrorPercent`) the stage does nothing.
  */
 import { formatAmount, metricLabel } from "./decision-text.js";
+import { mappingFields } from "./field-check.js";
 import { DemandForecaster, type ForecastOutlook } from "./forecast.js";
 import { effectiveMetrics } from "./metrics.js";
 import { podRequest } from "./pod-requests.js";
@@ -49,12 +50,9 @@ export function validatePredictive(
   policy: ScalingPolicySpec,
   path = "spec.predictive",
 ): string[] {
-  if (raw === undefined) return [];
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return [`${path}: must be a mapping`];
-  const p = raw as Record<string, unknown>;
   const problems: string[] = [];
-  for (const k of Object.keys(p))
-    if (!KNOWN.includes(k)) problems.push(`${path}.${k}: unknown field; expected one of ${KNOWN.join(", ")}`);
+  const p = mappingFields(raw, path, KNOWN, problems);
+  if (!p) return problems;
   if (p.enabled !== undefined && typeof p.enabled !== "boolean")
     problems.push(`${path}.enabled: must be true or false`);
   if (p.weekly !== undefined && typeof p.weekly !== "boolean")

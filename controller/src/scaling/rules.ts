@@ -1,14 +1,12 @@
+import { mappingFields } from "./field-check.js";
 import type { PolicyRules, RecommendationStage, StepLimit } from "./types.js";
 
 /** Checks rules; each problem names its field ("spec.rules.maxStepUp.percent: …"). */
 export function validateRules(raw: unknown, path = "spec.rules"): string[] {
-  if (raw === undefined) return [];
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return [`${path}: must be a mapping`];
-  const r = raw as Record<string, unknown>;
   const problems: string[] = [];
   const known = ["forbidScaleUp", "forbidScaleDown", "maxStepUp", "maxStepDown", "minReadyReplicas"];
-  for (const k of Object.keys(r))
-    if (!known.includes(k)) problems.push(`${path}.${k}: unknown field; expected one of ${known.join(", ")}`);
+  const r = mappingFields(raw, path, known, problems);
+  if (!r) return problems;
   for (const k of ["forbidScaleUp", "forbidScaleDown"]) {
     const f = r[k] as { until?: unknown } | undefined;
     if (f === undefined) continue;

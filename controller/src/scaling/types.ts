@@ -157,6 +157,18 @@ export interface PredictiveSpec {
   history?: { prometheus: { query: string; lookbackDays?: number } };
 }
 
+/** A floor from the recent spread of one metric's demand (see burst-headroom.ts). */
+export interface BurstHeadroomSpec {
+  /** The metric, by its name; default the first with an AverageValue or Utilization target. */
+  metric?: string;
+  /** The demand one pod carries within its SLO (a quantity); default the metric's own target. */
+  capacityPerPod?: string | number;
+  /** Standard deviations of headroom above the mean (default 4). */
+  sigmas?: number;
+  /** The window the mean and spread are measured over (default 120). */
+  windowSeconds?: number;
+}
+
 export interface ScalingPolicySpec {
   /** Defaults to 1; 0 needs an Object or External metric (scale to zero). */
   minReplicas?: number;
@@ -169,6 +181,7 @@ export interface ScalingPolicySpec {
   schedules?: ScheduleWindow[];
   rules?: PolicyRules;
   predictive?: PredictiveSpec;
+  burstHeadroom?: BurstHeadroomSpec;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,8 +11,15 @@ const MAX_STABILIZATION_WINDOW_SECONDS = 3600;
 const MAX_PERIOD_SECONDS = 1800;
 
 const TOP_FIELDS = ["minReplicas", "maxReplicas", "metrics", "behavior"];
-/** ScalingPolicy fields that other validators own (target, predictive, schedules, rules). */
-const FIELDS_OWNED_ELSEWHERE = ["scaleTargetRef", "targetRef", "predictive", "schedules", "rules"];
+/** ScalingPolicy fields that other validators own (target, predictive, burst headroom, schedules, rules). */
+const FIELDS_OWNED_ELSEWHERE = [
+  "scaleTargetRef",
+  "targetRef",
+  "predictive",
+  "burstHeadroom",
+  "schedules",
+  "rules",
+];
 
 const SOURCE_FIELD: Record<string, string> = {
   Resource: "resource",

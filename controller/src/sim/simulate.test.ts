@@ -166,6 +166,29 @@ describe("simulate", () => {
     expect(p?.violationMinutes).toBe(0);
   });
 
+  it("burst headroom holds spare capacity where the load jumps minute to minute", () => {
+    // 150 req/s with a jump to 200 in one minute of every five: fine for 2 pods at a 75 target, over
+    // their 180 req/s SLO in the jumping minutes unless the floor keeps a third pod.
+    const rate = new Float64Array(3 * 3600);
+    for (let s = 0; s < rate.length; s++) rate[s] = Math.floor(s / 60) % 5 === 4 ? 200 : 150;
+    const ballast = policy("ballast");
+    const { burstHeadroom: _, ...without } = ballast.spec;
+    const r = simulate({
+      load: { rate, cost: undefined },
+      start,
+      policies: [
+        { ...ballast, name: "without", spec: without },
+        { ...ballast, name: "with", spec: ballast.spec },
+      ],
+      workload: REFERENCE_WORKLOAD,
+    });
+    const [off, on] = r.policies;
+    expect(off?.violationMinutes).toBeGreaterThan(5);
+    expect(on?.violationMinutes).toBeLessThan(1);
+    expect(on?.podHours).toBeGreaterThan(off?.podHours as number);
+    expect(on?.decisions.some((d) => /σ above the mean needs 3 at 90\/pod/.test(d.summary))).toBe(true);
+  });
+
   it("draws a chart with the load, a line per policy and the totals in the legend", () => {
     const r = simulate({
       load: { rate: stepLoad(), cost: undefined },

@@ -3,8 +3,8 @@
  * clock, and decides with the very pipeline the controller runs (`decide` with the same stages). The
  * loop is pure computation; the caller reads traces and writes reports.
  */
+import { DemandFloors } from "../scaling/demand-floors.js";
 import { decide } from "../scaling/pipeline.js";
-import { WorkloadForecast, wantsForecast } from "../scaling/predictive.js";
 import { rulesStage } from "../scaling/rules.js";
 import { scheduleStage } from "../scaling/schedule.js";
 import type {
@@ -108,7 +108,7 @@ class PolicyRunner {
   readonly policy: SimPolicy;
   readonly model: WorkloadModel;
   private state: AutoscalerState | undefined;
-  private readonly forecast: WorkloadForecast | undefined;
+  private readonly floors: DemandFloors;
   private readonly ring = new SecondRing();
   private readonly stagesFixed: RecommendationStage[];
   private readonly metrics: readonly MetricSpec[];
@@ -137,10 +137,8 @@ class PolicyRunner {
     this.policy = policy;
     this.model = new WorkloadModel(workload, initialReplicas, first);
     this.metrics = policy.spec.metrics ?? [];
-    if (wantsForecast(policy.spec)) {
-      this.forecast = new WorkloadForecast(policy.spec);
-      if (history && history.t.length > 0) this.forecast.warm(history.t, history.v);
-    }
+    this.floors = new DemandFloors(policy.spec);
+    if (history && history.t.length > 0) this.floors.forecast?.warm(history.t, history.v);
     this.stagesFixed = [scheduleStage(policy.spec.schedules ?? [], {}), rulesStage(policy.spec.rules)];
   }
 
@@ -211,7 +209,7 @@ class PolicyRunner {
 
   private decideAt(now: number): void {
     const at = this.epochOf(now);
-    const stages = this.forecast ? [this.forecast.stage(at), ...this.stagesFixed] : this.stagesFixed;
+    const stages = [...this.floors.stages(at), ...this.stagesFixed];
     const input: DecisionInput = {
       workload: this.policy.name,
       policy: this.policy.spec,
@@ -224,13 +222,14 @@ class PolicyRunner {
     const { decision, state } = decide(input, this.state, at);
     this.state = state;
     this.decisionsMade++;
-    if (this.forecast) {
-      const st = this.forecast.status(at);
+    const forecast = this.floors.forecast;
+    if (forecast) {
+      const st = forecast.status(at);
       this.lastPredictive = st.mape === undefined ? { state: st.state } : { state: st.state, mape: st.mape };
       if (st.state === "Active") this.predictiveOn++;
       if (decision.stages.some((x) => x.stage === "predictive")) this.predictiveRaised++;
-      this.forecast.observe(input, at);
     }
+    this.floors.observe(input, at);
     if (decision.rescale) {
       this.actions++;
       const rec: DecisionRecord = {
@@ -262,7 +261,7 @@ class PolicyRunner {
       droppedRequests: this.dropped,
       decisions: [...this.early, ...this.late],
     };
-    if (this.forecast) {
+    if (this.floors.forecast) {
       r.predictive = {
         activeShare: this.decisionsMade > 0 ? this.predictiveOn / this.decisionsMade : 0,
         raisedDecisions: this.predictiveRaised,

@@ -52,9 +52,7 @@ export function parseScalingPolicy(obj: RawObject): ParsedPolicy {
     for (const f of ["apiVersion", "kind", "name"] as const)
       if (typeof ref[f] !== "string" || ref[f] === "") problems.push(`spec.targetRef.${f}: required`);
   const { targetRef: _ref, ...policySpec } = spec;
-  problems.push(
-    ...validateScalingPolicy(policySpec, "spec", { allowFields: ["predictive", "schedules", "rules"] }),
-  );
+  problems.push(...validateScalingPolicy(policySpec, "spec"));
   if (problems.length > 0) return { problems };
   return {
     policy: {
