@@ -63,8 +63,11 @@ export const REFERENCE_POLICIES: readonly SimPolicy[] = Object.freeze([
         scaleUp: {
           stabilizationWindowSeconds: 0,
           selectPolicy: "Max",
+          // At most ×4 per 30 s, the time a new pod takes to become ready: a queue that formed counts
+          // as in-flight work until new pods drain it, and doubling every 10 s on it compounded to
+          // 200 replicas on the spike trace where under 100 were ever needed.
           policies: [
-            { type: "Percent", value: 100, periodSeconds: 10 },
+            { type: "Percent", value: 300, periodSeconds: 30 },
             { type: "Pods", value: 4, periodSeconds: 10 },
           ],
         },
