@@ -188,6 +188,52 @@ describe.skipIf(skip !== "")("kube mode", () => {
     expect(await deploymentReplicas(ns, "web")).toBe(3);
   });
 
+  it("keeps burst headroom while the backlog swings: the floor holds what the mean alone would not", async () => {
+    const ns = await createNamespace(k, "burst");
+    await createDeployment(k, ns, "web", 1);
+    const pods = await startAgents(ns, "app=web");
+    const policy = signalPolicy("web", { apiVersion: "apps/v1", kind: "Deployment", name: "web" });
+    // At 10 per pod a backlog swinging between 10 and 30 needs 1 to 3 replicas; mean 20 and a spread
+    // of about 10 with 2 σ of headroom need (20 + 2 × 10) / 10 = 4.
+    (policy.spec as Record<string, unknown>).burstHeadroom = {
+      capacityPerPod: "10",
+      sigmas: 2,
+      windowSeconds: 30,
+    };
+    await createPolicy(k, ns, policy);
+    let high = false;
+    const swing = setInterval(() => {
+      high = !high;
+      pods.setTotal(high ? 30 : 10);
+    }, 2000);
+    try {
+      await waitFor(
+        async () => ((await deploymentReplicas(ns, "web")) ?? 0) >= 4,
+        40_000,
+        `4 replicas or more\n${output()}`,
+      );
+      const rescales = (await policyEvents(ns, "web")).filter((e) => e.reason === "SuccessfulRescale");
+      expect(rescales.map((e) => e.message).join("\n")).toMatch(
+        /New size: [4-6]; reason: .*signal queue_backlog [\d.]+ ± [\d.]+ over 30 s: 2 σ above the mean needs [4-6] at 10\/pod/,
+      );
+      // Held there through the low phases (a 3 s scale-down window would otherwise follow them to 1).
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(await deploymentReplicas(ns, "web")).toBeGreaterThanOrEqual(4);
+      }
+    } finally {
+      clearInterval(swing);
+    }
+    // Calm again (well inside one pod's capacity): the spread leaves the window and the floor lets the
+    // count follow the backlog down.
+    pods.setTotal(5);
+    await waitFor(async () => (await deploymentReplicas(ns, "web")) === 1, 60_000, "1 replica").catch(
+      async (e) => {
+        throw new Error(`${e.message}\n${JSON.stringify((await readPolicy(k, ns, "web")).status)}`);
+      },
+    );
+  });
+
   it("scales a StatefulSet and a custom resource with a scale subresource the same way", async () => {
     const ns = await createNamespace(k, "kinds");
     await k.apps.createNamespacedStatefulSet({
