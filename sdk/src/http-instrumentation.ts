@@ -2,10 +2,11 @@ import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { Server as TlsServer } from "node:tls";
+import { now } from "./clock.js";
 import type { LoadMeter } from "./load-meter.js";
 import { jitter, later, pickFraction, type ServerAdapter } from "./server-adapter.js";
 
-// Stored on the response: when it started (performance.now()), or -1 once counted.
+// Stored on the response: when it started (now()), or -1 once counted.
 const STARTED = Symbol("ballast.started");
 // Stored on the server: its adapter.
 const ADAPTER = Symbol("ballast.adapter");
@@ -87,14 +88,13 @@ export class HttpServerAdapter implements ServerAdapter {
   private readonly onConnection = (socket: HttpSocket): void => {
     this.sockets.add(socket);
     socket[CLOSE] = false;
-    socket[EXPIRES] =
-      this.maxAgeMs > 0 ? performance.now() + jitter(this.maxAgeMs) : Number.POSITIVE_INFINITY;
+    socket[EXPIRES] = this.maxAgeMs > 0 ? now() + jitter(this.maxAgeMs) : Number.POSITIVE_INFINITY;
     socket[OPEN] = 0;
     socket.once("close", () => {
       this.sockets.delete(socket);
       // Requests whose response never finished (the client went away, the app destroyed the socket)
       // end here, as failures.
-      for (; socket[OPEN] > 0; socket[OPEN]--) this.meter.end(performance.now(), true);
+      for (; socket[OPEN] > 0; socket[OPEN]--) this.meter.end(now(), true);
     });
   };
 
