@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
-import { agentCli, freePort, type Proc, repoRoot, run, waitFor } from "../support/processes.js";
+import { freePort, type Proc, repoRoot, run, startAgent, waitFor } from "../support/processes.js";
 import type { Figure } from "./figure.js";
 import { median, round } from "./stats.js";
 
@@ -174,15 +174,9 @@ function report(figures: Figure[], notes: string[]): Figure[] {
 async function measureNative(events: string[]): Promise<Rounds> {
   const dir = mkdtempSync(join(tmpdir(), "ballast-bench-"));
   const socket = join(dir, "agent.sock");
-  const agent = run(agentCli, [
-    `--socket=${socket}`,
-    "--probe-host=127.0.0.1",
-    "--probe-port=0",
-    "--usage-source=none",
-  ]);
+  const agent = await startAgent(socket);
   const servers: Proc[] = [agent];
   try {
-    await waitFor(() => agent.output().includes("ballast-agent:"), 10_000, "agent");
     const serve = async (instrumented: boolean) => {
       const port = await freePort();
       const p = run(helloWorld, [], {
@@ -331,15 +325,9 @@ async function measureCallgrind(): Promise<{ rounds: Rounds; background: number 
 async function measureCallgrindPair(): Promise<{ rounds: Rounds; background: number }> {
   const dir = mkdtempSync(join(tmpdir(), "ballast-bench-cg-"));
   const socket = join(dir, "agent.sock");
-  const agent = run(agentCli, [
-    `--socket=${socket}`,
-    "--probe-host=127.0.0.1",
-    "--probe-port=0",
-    "--usage-source=none",
-  ]);
+  const agent = await startAgent(socket);
   const servers: CgServer[] = [];
   try {
-    await waitFor(() => agent.output().includes("ballast-agent:"), 10_000, "agent");
     servers.push(
       await startCallgrind("plain", false, dir, socket),
       await startCallgrind("inst", true, dir, socket),

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { agentCli, freePort, repoRoot, run, waitFor } from "../support/processes.js";
+import { freePort, repoRoot, run, startAgent, waitFor } from "../support/processes.js";
 import type { Figure } from "./figure.js";
 import { cpuNs } from "./sdk-cpu.js";
 import { median, round } from "./stats.js";
@@ -53,13 +53,7 @@ async function serve(instrumented: boolean, socket: string) {
 export async function sdkOverhead(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), "ballast-bench-"));
   const socket = join(dir, "agent.sock");
-  const agent = run(agentCli, [
-    `--socket=${socket}`,
-    "--probe-host=127.0.0.1",
-    "--probe-port=0",
-    "--usage-source=none",
-  ]);
-  await waitFor(() => agent.output().includes("ballast-agent:"), 10_000, "agent");
+  const agent = await startAgent(socket);
   const plain = await serve(false, socket);
   const inst = await serve(true, socket);
   try {

@@ -77,3 +77,23 @@ export function processesWithMarker(marker: string): number[] {
   }
   return pids;
 }
+
+/**
+ * A ballast-agent for an app on `socket`, as the benches use it: probes on a free port of its own
+ * choosing, no cgroup reading; resolves once it listens.
+ */
+export async function startAgent(socket: string): Promise<Proc> {
+  const agent = run(agentCli, [
+    `--socket=${socket}`,
+    "--probe-host=127.0.0.1",
+    "--probe-port=0",
+    "--usage-source=none",
+  ]);
+  try {
+    await waitFor(() => agent.output().includes("ballast-agent:"), 10_000, "agent");
+  } catch (e) {
+    await agent.stop();
+    throw e;
+  }
+  return agent;
+}
