@@ -272,7 +272,13 @@ export class PodAgents {
     informer.on("add", sync);
     informer.on("update", sync);
     informer.on("delete", (pod) => this.terminate(pod.metadata?.name ?? ""));
-    informer.on("error", () => setTimeout(() => void informer.start().catch(() => {}), 500));
+    // Restart after a dropped watch, but never after stop(): a watch that fails once the cluster is
+    // gone would otherwise restart every 500 ms and keep the process alive.
+    informer.on("error", () =>
+      setTimeout(() => {
+        if (!this.stopped) void informer.start().catch(() => {});
+      }, 500),
+    );
     this.informer = informer;
     await informer.start();
   }
@@ -319,7 +325,10 @@ export class PodAgents {
     signalPod(p, "SIGKILL");
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.informer?.stop();
     const all = [...this.procs.values()];
     this.procs.clear();
