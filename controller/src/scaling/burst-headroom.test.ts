@@ -63,7 +63,7 @@ describe("burst headroom", () => {
       "spec.burstHeadroom.extra: unknown field; expected one of metric, capacityPerPod, sigmas, windowSeconds",
       "spec.burstHeadroom.sigmas: must be a number from 0 to 10",
       "spec.burstHeadroom.windowSeconds: must be an integer from 10 to 3600",
-      'spec.burstHeadroom.capacityPerPod: must be a positive quantity such as "90" or "1500m"',
+      'spec.burstHeadroom.capacityPerPod: must be a positive quantity such as "500m", "4" or "2Gi", got "ninety"',
       'spec.burstHeadroom.metric: no metric named "queue" in the policy',
     ]);
     expect(validateBurstHeadroom([], policy())).toEqual(["spec.burstHeadroom: must be a mapping"]);

@@ -9,7 +9,7 @@
  */
 import { formatAmount, metricLabel } from "./decision-text.js";
 import { mappingFields } from "./field-check.js";
-import { forecastMetric, observedDemand, perPodTarget } from "./predictive.js";
+import { forecastMetric, metricFieldProblems, observedDemand, perPodTarget } from "./predictive.js";
 import { parseQuantity } from "./quantity.js";
 import type {
   BurstHeadroomSpec,
@@ -18,6 +18,7 @@ import type {
   RecommendationStage,
   ScalingPolicySpec,
 } from "./types.js";
+import { quantityProblems } from "./validate.js";
 
 export type { BurstHeadroomSpec } from "./types.js";
 
@@ -45,23 +46,9 @@ export function validateBurstHeadroom(
   const w = p.windowSeconds;
   if (w !== undefined && !(Number.isInteger(w) && (w as number) >= 10 && (w as number) <= MAX_SAMPLES))
     problems.push(`${path}.windowSeconds: must be an integer from 10 to ${MAX_SAMPLES}`);
-  if (p.capacityPerPod !== undefined) {
-    const c = p.capacityPerPod;
-    let ok = typeof c === "number" || typeof c === "string";
-    if (ok)
-      try {
-        ok = parseQuantity(c as string | number) > 0;
-      } catch {
-        ok = false;
-      }
-    if (!ok) problems.push(`${path}.capacityPerPod: must be a positive quantity such as "90" or "1500m"`);
-  }
-  if (p.metric !== undefined && typeof p.metric !== "string")
-    problems.push(`${path}.metric: must be a string`);
-  else {
-    const m = forecastMetric(policy, p.metric as string | undefined);
-    if (typeof m === "string") problems.push(`${path}.metric: ${m}`);
-  }
+  if (p.capacityPerPod !== undefined)
+    problems.push(...quantityProblems(p.capacityPerPod, `${path}.capacityPerPod`));
+  problems.push(...metricFieldProblems(p.metric, policy, `${path}.metric`));
   return problems;
 }
 

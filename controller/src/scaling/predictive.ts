@@ -68,12 +68,7 @@ export function validatePredictive(
   const bucket = (p.bucketSeconds as number | undefined) ?? PREDICTIVE_DEFAULTS.bucketSeconds;
   if (Number.isInteger(bucket) && 86_400 % bucket !== 0)
     problems.push(`${path}.bucketSeconds: must divide a day (86400) evenly`);
-  if (p.metric !== undefined && typeof p.metric !== "string")
-    problems.push(`${path}.metric: must be a string`);
-  else {
-    const m = forecastMetric(policy, p.metric as string | undefined);
-    if (typeof m === "string") problems.push(`${path}.metric: ${m}`);
-  }
+  problems.push(...metricFieldProblems(p.metric, policy, `${path}.metric`));
   if (p.history !== undefined) {
     const h = p.history as { prometheus?: { query?: unknown; lookbackDays?: unknown } };
     const at = `${path}.history.prometheus`;
@@ -157,6 +152,16 @@ export function forecastMetric(
   return name !== undefined
     ? `no metric named ${JSON.stringify(name)} in the policy`
     : "no metric with an AverageValue or Utilization target to forecast";
+}
+
+/**
+ * The problems with a `metric` field that names the metric a floor learns from (`predictive.metric`,
+ * `burstHeadroom.metric`): not a string, or no usable metric by that name (or none at all when unset).
+ */
+export function metricFieldProblems(value: unknown, policy: ScalingPolicySpec, path: string): string[] {
+  if (value !== undefined && typeof value !== "string") return [`${path}: must be a string`];
+  const m = forecastMetric(policy, value as string | undefined);
+  return typeof m === "string" ? [`${path}: ${m}`] : [];
 }
 
 /** The demand one replica is meant to carry, in the metric's milli-units; undefined when unknown. */

@@ -77,6 +77,13 @@ function integer(v: unknown, path: string, min: number, max: number, fail: Fail)
   return true;
 }
 
+/** The problem with a quantity field ("spec.x: must be a positive quantity …"), or none. */
+export function quantityProblems(v: unknown, path: string, allowZero = false): string[] {
+  const problems: string[] = [];
+  quantity(v, path, allowZero, (p, message) => problems.push(`${p}: ${message}`));
+  return problems;
+}
+
 function quantity(v: unknown, path: string, allowZero: boolean, fail: Fail): void {
   const kind = allowZero ? "a non-negative quantity" : "a positive quantity";
   let milli: number;
