@@ -15,14 +15,14 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import autocannon from "autocannon";
-import { freePort, type Proc, repoRoot, run, startAgent, waitFor } from "../support/processes.js";
+import { freePort, helloWorld, type Proc, startAgent, waitFor } from "../support/processes.js";
 import type { Figure } from "./figure.js";
+import { type HelloMode, type HelloServer, startHelloWorld } from "./hello-world.js";
 import { median, round } from "./stats.js";
 
-const helloWorld = join(repoRoot, "sdk/dist/examples/hello-world/main.js");
 const execFileP = promisify(execFile);
 
-const NATIVE_ROUNDS = 4;
+const NATIVE_ROUNDS = 8;
 const NATIVE_REQUESTS = 10_000;
 const NATIVE_WARMUP = 10_000;
 // Under callgrind a server answers ~1,000 requests/s. The warm-up runs with instrumentation off
@@ -71,7 +71,7 @@ export async function sdkCpu(): Promise<Figure[]> {
   if (hasPerf && !syscalls) notes.push(`perf: ${SYSCALLS} not permitted (root or paranoid ≤ -1)`);
   const events = [...(userHw ?? []), ...(kernelHw ?? []), ...(syscalls ?? [])];
 
-  const native = await measureNative(events);
+  const { rounds: native, background } = await measureNative(events);
   const perReq = (key: string) => (w: Window) => (w.counts.get(key) ?? Number.NaN) / w.requests;
   const cpuPerReq = (w: Window) => w.cpuNs / w.requests;
   // User-space share of the plain server's CPU time, pooled over its windows (10 ms ticks each).
@@ -80,7 +80,13 @@ export async function sdkCpu(): Promise<Figure[]> {
   const basePlainNs = median(native.map(([b]) => cpuPerReq(b)));
   log(`native CPU ns/request, instrumented − plain: ${diffs(native, cpuPerReq).join(", ")}`);
   log(`plain server: ${Math.round(basePlainNs)} ns/request, ${Math.round(userShare * 100)} % in user space`);
-  figures.push(paired("sdk.http.cpu_ns_per_request", native, cpuPerReq, "ns/request", 0));
+  log(`native CPU ns/request, background − plain: ${diffs(background, cpuPerReq).join(", ")}`);
+  figures.push(
+    paired("sdk.http.cpu_ns_per_request", native, cpuPerReq, "ns/request", 0),
+    // The same with the SDK connected and reporting but not attached to the server: how much of the
+    // difference above is the request path, and how much the SDK's background work slowing the rest.
+    paired("sdk.http.background_cpu_ns_per_request", background, cpuPerReq, "ns/request", 0),
+  );
   if (syscalls) {
     figures.push(paired("sdk.http.syscalls_per_request", native, perReq(SYSCALLS), "syscalls/request", 3));
   }
@@ -171,41 +177,38 @@ function report(figures: Figure[], notes: string[]): Figure[] {
 
 // ---- native servers (with a real agent, as deployed) ---------------------------------------------
 
-async function measureNative(events: string[]): Promise<Rounds> {
+/**
+ * Rounds of the plain, instrumented and background (SDK connected but not attached) servers: pairs of
+ * plain and instrumented windows, and of plain and background ones from the same rounds.
+ */
+async function measureNative(events: string[]): Promise<{ rounds: Rounds; background: Rounds }> {
   const dir = mkdtempSync(join(tmpdir(), "ballast-bench-"));
   const socket = join(dir, "agent.sock");
   const agent = await startAgent(socket);
-  const servers: Proc[] = [agent];
+  const procs: Proc[] = [agent];
   try {
-    const serve = async (instrumented: boolean) => {
-      const port = await freePort();
-      const p = run(helloWorld, [], {
-        PORT: String(port),
-        BALLAST_INSTRUMENT: instrumented && !process.env.BENCH_AA ? "1" : "0",
-        BALLAST_AGENT_SOCKET: socket,
-      });
-      servers.push(p);
-      await waitFor(() => p.output().includes("listening"), 10_000, "hello-world");
-      return { port, pid: p.child.pid as number };
+    const start = async (mode: HelloMode) => {
+      const h = await startHelloWorld(mode, socket);
+      procs.push(h.proc);
+      await load(h.port, NATIVE_WARMUP);
+      return h;
     };
-    const plain = await serve(false);
-    const inst = await serve(true);
-    await load(plain.port, NATIVE_WARMUP);
-    await load(inst.port, NATIVE_WARMUP);
+    const plain = await start("plain");
+    const inst = await start("instrumented");
+    const bg = await start("background");
     const rounds: Rounds = [];
+    const background: Rounds = [];
     for (let i = 0; i < NATIVE_ROUNDS; i++) {
-      // ABBA: whatever favours the first (or second) window of a pair cancels out over the rounds.
-      if (i % 2 === 0) {
-        const b = await nativeWindow(plain, events);
-        rounds.push([b, await nativeWindow(inst, events)]);
-      } else {
-        const m = await nativeWindow(inst, events);
-        rounds.push([await nativeWindow(plain, events), m]);
-      }
+      // The order reverses every round: whatever favours the first (or last) window cancels out.
+      const order = i % 2 === 0 ? [plain, inst, bg] : [bg, inst, plain];
+      const w = new Map<HelloServer, Window>();
+      for (const h of order) w.set(h, await nativeWindow(h, events));
+      rounds.push([w.get(plain) as Window, w.get(inst) as Window]);
+      background.push([w.get(plain) as Window, w.get(bg) as Window]);
     }
-    return rounds;
+    return { rounds, background };
   } finally {
-    for (const p of servers.reverse()) await p.stop();
+    for (const p of procs.reverse()) await p.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

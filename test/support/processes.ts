@@ -7,6 +7,7 @@ export const repoRoot = join(import.meta.dirname, "..", "..");
 export const agentCli = join(repoRoot, "agent/dist/src/cli.js");
 export const ballastCli = join(repoRoot, "controller/dist/src/cli/main.js");
 export const helloService = join(repoRoot, "sdk/dist/examples/hello-service/main.js");
+export const helloWorld = join(repoRoot, "sdk/dist/examples/hello-world/main.js");
 
 export interface Proc {
   child: ChildProcess;
