@@ -1,7 +1,7 @@
 // The hello-world server the SDK benches measure, in one of its three modes, pinned to a core of its own.
 import { execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { freePort, helloWorld, type Proc, run, waitFor } from "../support/processes.js";
+import { type Proc, runHelloWorld } from "../support/processes.js";
 
 /**
  * plain: no SDK. background: the SDK connected to the agent (reports, event-loop sampling) but not on
@@ -19,22 +19,16 @@ export interface HelloServer {
 const ENV: Record<HelloMode, string> = { plain: "0", background: "background", instrumented: "1" };
 
 /**
- * Starts hello-world connected to the agent at `socket`. BENCH_AA=1 starts every mode plain, so the
- * figures show the method's own noise.
+ * The example's BALLAST_INSTRUMENT for `mode`. BENCH_AA=1 makes every mode plain, so the figures show
+ * the method's own noise.
  */
+export function instrumentEnv(mode: HelloMode): string {
+  return process.env.BENCH_AA ? "0" : ENV[mode];
+}
+
+/** Starts hello-world in `mode`, connected to the agent at `socket`, pinned to the last core. */
 export async function startHelloWorld(mode: HelloMode, socket: string): Promise<HelloServer> {
-  const port = await freePort();
-  const proc = run(helloWorld, [], {
-    PORT: String(port),
-    BALLAST_INSTRUMENT: process.env.BENCH_AA ? "0" : ENV[mode],
-    BALLAST_AGENT_SOCKET: socket,
-  });
-  try {
-    await waitFor(() => proc.output().includes("listening"), 10_000, "hello-world");
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  }
+  const { port, proc } = await runHelloWorld(instrumentEnv(mode), socket);
   const pid = proc.child.pid as number;
   pinToLastCore(pid);
   return { mode, port, pid, proc };

@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import autocannon from "autocannon";
 import { freePort, helloWorld, type Proc, startAgent, waitFor } from "../support/processes.js";
 import type { Figure } from "./figure.js";
-import { type HelloMode, type HelloServer, startHelloWorld } from "./hello-world.js";
+import { type HelloMode, type HelloServer, instrumentEnv, startHelloWorld } from "./hello-world.js";
 import { median, round } from "./stats.js";
 
 const execFileP = promisify(execFile);
@@ -349,8 +349,8 @@ async function measureCallgrindPair(): Promise<{ rounds: Rounds; background: num
   const servers: CgServer[] = [];
   try {
     servers.push(
-      await startCallgrind("plain", false, dir, socket),
-      await startCallgrind("inst", true, dir, socket),
+      await startCallgrind("plain", "plain", dir, socket),
+      await startCallgrind("inst", "instrumented", dir, socket),
     );
     await Promise.all(servers.map(async (s) => s.ready));
     const [plain, inst] = servers as [CgServer, CgServer];
@@ -396,7 +396,7 @@ interface CgServer {
 
 async function startCallgrind(
   name: string,
-  instrumented: boolean,
+  mode: HelloMode,
   dir: string,
   agentSocket: string,
 ): Promise<CgServer> {
@@ -414,7 +414,7 @@ async function startCallgrind(
       env: {
         ...process.env,
         PORT: String(port),
-        BALLAST_INSTRUMENT: instrumented && !process.env.BENCH_AA ? "1" : "0",
+        BALLAST_INSTRUMENT: instrumentEnv(mode),
         BALLAST_AGENT_SOCKET: agentSocket,
         // Reports every second while idle too, as under load, so the idle count holds all timer work.
         BALLAST_IDLE_REPORT_EVERY_MS: "0",

@@ -8,7 +8,7 @@ import type { LoadReport } from "@ballast/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppRegistry } from "../../agent/src/app-registry.js";
 import { PodLinkServer } from "../../agent/src/pod-link-server.js";
-import { freePort, helloWorld, run, waitFor } from "../support/processes.js";
+import { runHelloWorld, waitFor } from "../support/processes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ballast-hello-world-"));
 const socket = join(dir, "agent.sock");
@@ -28,18 +28,12 @@ afterAll(() => {
 });
 
 async function serveAndLoad(mode: string, requests: number) {
-  const port = await freePort();
-  const p = run(helloWorld, [], {
-    PORT: String(port),
-    BALLAST_INSTRUMENT: mode,
-    BALLAST_AGENT_SOCKET: socket,
-  });
-  await waitFor(() => p.output().includes("listening"), 10_000, `hello-world (${mode})`);
+  const { port, proc } = await runHelloWorld(mode, socket);
   for (let i = 0; i < requests; i++) {
     const res = await fetch(`http://127.0.0.1:${port}/`);
     expect(await res.text()).toBe("hello world\n");
   }
-  return p;
+  return proc;
 }
 
 const completed = (pid: number) => (reports.get(pid) ?? []).reduce((n, r) => n + r.requestsCompleted, 0);

@@ -40,7 +40,32 @@ export function run(script: string, args: string[], env: Record<string, string> 
   };
 }
 
-export { freePort } from "../../controller/src/actuation/free-port.js";
+import { freePort } from "../../controller/src/actuation/free-port.js";
+
+export { freePort };
+
+/**
+ * Starts the hello-world example with BALLAST_INSTRUMENT=`instrument` ("0", "1" or "background"),
+ * reporting to the agent at `agentSocket`; resolves once it listens.
+ */
+export async function runHelloWorld(
+  instrument: string,
+  agentSocket: string,
+): Promise<{ port: number; proc: Proc }> {
+  const port = await freePort();
+  const proc = run(helloWorld, [], {
+    PORT: String(port),
+    BALLAST_INSTRUMENT: instrument,
+    BALLAST_AGENT_SOCKET: agentSocket,
+  });
+  try {
+    await waitFor(() => proc.output().includes("listening"), 10_000, `hello-world (${instrument})`);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  return { port, proc };
+}
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(
